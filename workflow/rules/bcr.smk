@@ -1,0 +1,1 @@
+# bcr branch — see DEVELOPING.md for who owns this file.

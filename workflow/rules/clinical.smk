@@ -1,0 +1,1 @@
+# clinical branch — see DEVELOPING.md for who owns this file.

@@ -1,0 +1,54 @@
+# Owns the config and the sample sheet: validation, wildcard constraints and every input function.
+# Rules never parse tables themselves.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
+
+from belimap.config import validate_config
+from belimap.errors import BelimapError
+from belimap.io import read_sample_sheet
+
+try:
+    validate_config(config, "config")
+    SHEET = read_sample_sheet(config["samples"], config)
+except BelimapError as err:
+    sys.exit(f"belimap: error: {err}")
+
+SIMULATE = bool(config["simulate"]["enabled"])
+SIM_DIR = config["simulate"]["outdir"]
+
+
+def samples_of(modality):
+    """Sample IDs measured by ``modality`` (scrna, bcr, flow), in sheet order."""
+    return SHEET.loc[SHEET["modality"] == modality, "sample_id"].tolist()
+
+
+def paths_of(modality):
+    """Input paths of ``modality``, in sheet order."""
+    return SHEET.loc[SHEET["modality"] == modality, "path"].tolist()
+
+
+def input_path(modality):
+    """Input function: the raw file of ``{sample}`` for ``modality``."""
+
+    def _path(wildcards):
+        rows = SHEET[(SHEET["modality"] == modality) & (SHEET["sample_id"] == wildcards.sample)]
+        return rows["path"].iloc[0]
+
+    return _path
+
+
+def env(name):
+    """Path of a rule group's conda env (relative to the rules folder)."""
+    return f"../../envs/{name}.yaml"
+
+
+wildcard_constraints:
+    sample=r"[A-Za-z0-9_-]+",
+    tissue=r"[A-Za-z0-9_-]+",
+    subset=r"[A-Za-z0-9_]+",
+
+
+# Each branch's .smk appends the files it owes to the study; `rule all` asks for them all.
+FINAL_OUTPUTS = []

@@ -1,0 +1,1 @@
+# compare branch — see DEVELOPING.md for who owns this file.

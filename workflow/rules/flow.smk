@@ -1,0 +1,1 @@
+# flow branch — see DEVELOPING.md for who owns this file.

@@ -1,0 +1,1 @@
+# Reports: results/summary.html gathers every table and figure of the study.

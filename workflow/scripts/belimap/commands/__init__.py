@@ -1,0 +1,1 @@
+"""Sub-commands of the ``belimap`` CLI, one module per command."""

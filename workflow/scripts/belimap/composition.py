@@ -1,0 +1,48 @@
+"""Composition tables: one row per sample × subset, shared by the scRNA and flow branches.
+
+Both modalities write exactly ``COMPOSITION_COLUMNS`` so that they can be put side by side, tested
+with the same code and compared with the simulator's truth.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+COMPOSITION_COLUMNS = ["sample_id", "patient_id", "tissue", "timepoint", "subset", "n_cells", "n_bcells", "fraction"]
+LINEAGE_COLUMNS = ["sample_id", "patient_id", "tissue", "timepoint", "lineage", "n_cells", "n_total", "fraction"]
+
+
+def composition_table(
+    labels: pd.DataFrame,
+    specimens: pd.DataFrame,
+    subsets: list[str],
+    label_col: str = "bcell_subset",
+) -> pd.DataFrame:
+    """Count ``label_col`` per sample over ``subsets`` (zeros included) with fractions of the B lineage.
+
+    ``labels`` has one row per B-lineage cell (columns ``sample_id`` and ``label_col``); cells whose
+    label is not in ``subsets`` still count in ``n_bcells``. ``specimens`` (``sample_id,
+    patient_id, tissue, timepoint``) decides which samples appear, so a sample with no B cells gets
+    rows with ``n_bcells = 0`` and an empty (NaN) fraction rather than disappearing.
+    """
+    counts = (
+        labels.groupby(["sample_id", label_col], observed=True).size().unstack(fill_value=0)
+        if len(labels) else pd.DataFrame()
+    )
+    counts = counts.reindex(index=specimens["sample_id"], columns=subsets, fill_value=0)
+    n_b = labels.groupby("sample_id").size().reindex(specimens["sample_id"], fill_value=0)
+    long = counts.stack().rename("n_cells").reset_index()
+    long.columns = ["sample_id", "subset", "n_cells"]
+    long["n_bcells"] = long["sample_id"].map(n_b).astype(int)
+    long["fraction"] = long["n_cells"] / long["n_bcells"].where(long["n_bcells"] > 0)
+    out = specimens.merge(long, on="sample_id", how="right")
+    out["subset"] = pd.Categorical(out["subset"], categories=subsets, ordered=True)
+    out = out.sort_values(["patient_id", "tissue", "timepoint", "sample_id", "subset"], kind="stable")
+    out["subset"] = out["subset"].astype(str)
+    return out[COMPOSITION_COLUMNS].reset_index(drop=True)
+
+
+def lineage_table(labels: pd.DataFrame, specimens: pd.DataFrame, lineages: list[str]) -> pd.DataFrame:
+    """Like :func:`composition_table` at lineage level: fraction of all cells of the sample."""
+    tab = composition_table(labels.rename(columns={"lineage": "_lab"}), specimens, lineages, "_lab")
+    return tab.rename(columns={"subset": "lineage", "n_bcells": "n_total"})[LINEAGE_COLUMNS]

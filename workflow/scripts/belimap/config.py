@@ -1,0 +1,130 @@
+"""Load and validate configuration and tables against the JSON schemas in ``config/schemas``.
+
+We validate with ``jsonschema`` directly (the engine behind ``snakemake.utils.validate``) so that
+the CLI, the tests and the workflow share one code path and a failure is a single line naming the
+file and the field, and so that schema defaults are filled in the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from belimap.errors import BelimapError
+
+#: Repository root (``workflow/scripts/belimap/config.py`` -> four levels up).
+ROOT = Path(__file__).resolve().parents[3]
+SCHEMA_DIR = ROOT / "config" / "schemas"
+
+
+def _with_defaults(validator_class: type) -> type:
+    """Extend a jsonschema validator so that ``default`` values are written into the instance."""
+    validate_props = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):  # noqa: ANN001 - jsonschema API
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_props(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_DefaultingValidator = _with_defaults(jsonschema.Draft7Validator)
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """Read ``config/schemas/<name>.schema.yaml``."""
+    path = SCHEMA_DIR / f"{name}.schema.yaml"
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def validate(instance: Any, schema: str | dict, where: str, set_default: bool = True) -> Any:
+    """Validate ``instance`` (filling defaults in place) or raise a one-line ``BelimapError``.
+
+    ``where`` names the file (and row) for the message, e.g. ``config/samples.tsv row 3``.
+    """
+    schema_dict = load_schema(schema) if isinstance(schema, str) else schema
+    cls = _DefaultingValidator if set_default else jsonschema.Draft7Validator
+    # Defaults nested under a default ({}) appear only after a second pass.
+    for _ in range(4 if set_default else 1):
+        errors = sorted(cls(schema_dict).iter_errors(instance), key=lambda e: list(e.path))
+        if errors:
+            err = errors[0]
+            field = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+            raise BelimapError(f"{where}: field '{field}': {err.message}")
+    return instance
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Read a YAML file, turning a missing file or a syntax error into a one-line error."""
+    path = Path(path)
+    if not path.exists():
+        raise BelimapError(f"{path}: file not found")
+    try:
+        with open(path) as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise BelimapError(f"{path}:{line} is not valid YAML ({getattr(err, 'problem', err)})") from None
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> dict[str, Any]:
+    """Read a study config, apply ``overrides`` (deep-merged), validate and fill defaults."""
+    cfg = read_yaml(path) or {}
+    if not isinstance(cfg, dict):
+        raise BelimapError(f"{path}: expected a mapping of config keys at the top level")
+    if overrides:
+        cfg = deep_merge(cfg, overrides)
+    return validate_config(cfg, str(path))
+
+
+def validate_config(cfg: dict[str, Any], where: str = "config") -> dict[str, Any]:
+    """Validate every section of a config dict against its schema and check cross-references."""
+    validate(cfg, "config", where)
+    for section in SECTION_SCHEMAS:
+        if (SCHEMA_DIR / f"{section}.schema.yaml").exists():
+            cfg.setdefault(section, {})
+            validate(cfg[section], section, f"{where} section '{section}'")
+    design = cfg.get("simulate", {}).get("design") or {}
+    for tissue, times in design.items():
+        if tissue not in cfg["tissues"]:
+            raise BelimapError(f"{where}: field 'simulate.design': tissue '{tissue}' is not in tissues {cfg['tissues']}")
+        for tp in times:
+            if tp not in cfg["timepoints"]:
+                raise BelimapError(
+                    f"{where}: field 'simulate.design.{tissue}': timepoint '{tp}' is not in timepoints {cfg['timepoints']}"
+                )
+    return cfg
+
+
+#: Branch sections with a schema of their own (config/schemas/<section>.schema.yaml), validated
+#: when the schema file exists so that each branch owns its section.
+SECTION_SCHEMAS = ("flow", "bcr", "compare", "clinical", "model")
+
+
+def deep_merge(base: dict, extra: dict) -> dict:
+    """Return ``base`` updated recursively by ``extra`` (neither is modified)."""
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def resource_path(cfg: dict[str, Any], key: str) -> Path:
+    """Absolute path of a resource named in ``cfg['resources']`` (relative paths are from ROOT)."""
+    p = Path(cfg.get("resources", {}).get(key, ""))
+    # A user's own study directory may carry its own resources/; otherwise use belimap's.
+    if p.is_absolute() or p.exists():
+        return p
+    return ROOT / p

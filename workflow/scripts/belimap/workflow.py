@@ -1,0 +1,40 @@
+"""Glue between Snakemake's ``snakemake`` object and the library, shared by every script.
+
+Scripts call :func:`run`: stderr and logging go to the rule's log, threads are passed to the
+numeric libraries, and a user's mistake ends the job with one line instead of a traceback
+(Snakemake then removes the job's outputs, so nothing half-written stays behind).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from belimap.errors import BelimapError
+
+
+def run(snakemake: Any, main: Callable[[Any], None]) -> None:
+    """Run ``main(snakemake)`` with logging to ``snakemake.log[0]`` and one-line user errors."""
+    log_path = snakemake.log[0] if len(snakemake.log) else None
+    handle = open(log_path, "w") if log_path else sys.stderr  # noqa: SIM115 - lives for the job
+    sys.stderr = handle
+    logging.basicConfig(stream=handle, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                        force=True)
+    try:
+        import scanpy as sc
+
+        sc.settings.n_jobs = int(getattr(snakemake, "threads", 1))
+        sc.settings.verbosity = 1
+    except ImportError:  # pragma: no cover - envs without scanpy
+        pass
+    try:
+        main(snakemake)
+    except BelimapError as err:
+        line = f"belimap: error: {err}"
+        print(line, file=handle, flush=True)
+        print(line, file=sys.__stderr__, flush=True)
+        raise SystemExit(1) from None
+    finally:
+        handle.flush()
