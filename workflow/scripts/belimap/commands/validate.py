@@ -1,0 +1,25 @@
+"""``belimap validate``: check a study's config and sample sheet without running anything."""
+
+from __future__ import annotations
+
+import argparse
+
+from belimap.config import load_config
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="validate a config and its sample sheet", description=__doc__)
+    p.add_argument("--config", default="config/config.yaml")
+    p.add_argument("--no-files", action="store_true", help="do not check that input files exist")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from belimap.io import read_sample_sheet
+
+    cfg = load_config(args.config)
+    sheet = read_sample_sheet(cfg["samples"], cfg, check_files=not args.no_files)
+    counts = sheet.groupby("modality", observed=True).size().to_dict()
+    print(f"belimap: {args.config} is valid; {cfg['samples']}: {len(sheet)} files "
+          f"({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}), {sheet['patient_id'].nunique()} patients")
+    return 0
