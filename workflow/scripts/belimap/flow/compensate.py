@@ -1,0 +1,84 @@
+"""Compensation: the spillover matrix from ``$SPILLOVER``/``$SPILL`` or a matrix file, applied to events.
+
+Parsing (FCS keyword text or CSV/TSV matrix files) is flowutils' (the library under FlowKit), so a
+matrix reads here exactly as FlowKit reads it; applying it is one linear solve over the
+fluorescence channels (``raw = comp @ S`` ⇒ ``comp = raw @ S⁻¹``), which is what flowutils does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from belimap.errors import BelimapError
+from belimap.flow.io import FcsData
+
+
+@dataclass
+class Spillover:
+    """A spillover matrix over ``detectors`` (``$PnN`` names); rows = source, columns = detector."""
+
+    detectors: list[str]
+    matrix: np.ndarray
+    source: str
+
+    def as_fcs_text(self) -> str:
+        """The matrix as an FCS ``$SPILLOVER`` value."""
+        vals = ",".join(f"{v:.6g}" for v in self.matrix.ravel())
+        return f"{len(self.detectors)},{','.join(self.detectors)},{vals}"
+
+
+def spillover_of(fcs: FcsData, matrix_file: str | Path | None = None) -> Spillover | None:
+    """The spillover of ``fcs``: ``matrix_file`` when given, else ``$SPILLOVER``/``$SPILL``, else None."""
+    from flowutils.compensate import get_spill, parse_compensation_matrix
+
+    try:
+        if matrix_file:
+            path = Path(matrix_file)
+            if not path.exists():
+                raise BelimapError(f"{path}: compensation matrix file not found (flow.compensation.matrix)")
+            labels = [fcs.pnn[i] for i in fcs.fluoro_idx]
+            full = parse_compensation_matrix(path, labels)
+            detectors = [labels[int(i) - 1] for i in full[0]]
+            matrix, source = full[1:], str(path)
+        else:
+            text = fcs.spill_text
+            if text is None or spill_is_empty(text):
+                return None  # no keyword, or a header without values (MACSQuant writes these)
+            matrix, detectors = get_spill(text.strip())
+            source = "FCS"
+    except BelimapError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a malformed matrix is the user's
+        where = matrix_file or f"{fcs.path} $SPILLOVER"
+        raise BelimapError(f"{where}: cannot be parsed as a spillover matrix over the channels of {fcs.path} ({err})") from None
+    missing = [d for d in detectors if d not in fcs.pnn]
+    if missing:
+        raise BelimapError(f"{matrix_file or fcs.path}: spillover names channel(s) {', '.join(missing)} that "
+                           f"{fcs.path} does not have (channels: {', '.join(fcs.pnn)})")
+    return Spillover(detectors=list(detectors), matrix=np.asarray(matrix, dtype=np.float64), source=source)
+
+
+def spill_is_empty(text: str) -> bool:
+    """True for a ``$SPILLOVER`` that names its channels but carries no values."""
+    parts = [t for t in text.strip().split(",") if t.strip()]
+    try:
+        n = int(float(parts[0]))
+    except (ValueError, IndexError):
+        return False
+    return len(parts) <= 1 + n
+
+
+def compensate(events: np.ndarray, fcs: FcsData, spill: Spillover | None) -> np.ndarray:
+    """Compensated copy of ``events`` (only the spillover's detectors change)."""
+    out = np.array(events, dtype=np.float64, copy=True)
+    if spill is None:
+        return out
+    idx = [fcs.pnn.index(d) for d in spill.detectors]
+    try:
+        out[:, idx] = np.linalg.solve(spill.matrix.T, out[:, idx].T).T
+    except np.linalg.LinAlgError:
+        raise BelimapError(f"{fcs.path}: the spillover matrix ({spill.source}) is singular") from None
+    return out
