@@ -1,1 +1,93 @@
-# clinical branch — see DEVELOPING.md for who owns this file.
+# Clinical layer: eligibility → CONSORT, disease activity (SLEDAI-2K, LLDAS), SRI-4 response, and the
+# week-48 response model on baseline clinical + immune features. Active when clinical.table is set.
+CLINICAL = bool(config["clinical"]["table"])
+# Composition tables of the modalities in the sheet: the model's immune features.
+MODEL_MODALITIES = [m for m in ("scrna", "flow") if samples_of(m)]
+
+
+if CLINICAL:
+
+    rule clinical_tables:
+        input:
+            table=config["clinical"]["table"],
+            sheet=config["samples"],
+        output:
+            eligibility="results/clinical/eligibility.tsv",
+            classification="results/clinical/classification.tsv",
+            activity="results/clinical/activity.tsv",
+            response="results/clinical/response.tsv",
+            consort="results/clinical/consort.tsv",
+        log:
+            "logs/clinical/tables.log",
+        params:
+            config=config,
+        conda:
+            env("clinical")
+        script:
+            "../scripts/clinical_tables.py"
+
+    rule clinical_figures:
+        input:
+            consort="results/clinical/consort.tsv",
+            activity="results/clinical/activity.tsv",
+            response="results/clinical/response.tsv",
+        output:
+            consort_pdf=report("results/clinical/figures/consort.pdf", caption="../report/clinical_consort.rst",
+                               category="Clinical", subcategory="CONSORT"),
+            consort_png="results/clinical/figures/consort.png",
+            consort_svg="results/clinical/figures/consort.svg",
+            activity_pdf=report("results/clinical/figures/activity.pdf", caption="../report/clinical_activity.rst",
+                                category="Clinical", subcategory="Disease activity"),
+            activity_png="results/clinical/figures/activity.png",
+        log:
+            "logs/clinical/figures.log",
+        params:
+            config=config,
+        conda:
+            env("clinical")
+        script:
+            "../scripts/clinical_figures.py"
+
+    rule model_response:
+        input:
+            table=config["clinical"]["table"],
+            activity="results/clinical/activity.tsv",
+            response="results/clinical/response.tsv",
+            compositions=[f"results/{m}/composition.tsv" for m in MODEL_MODALITIES],
+        output:
+            summary="results/model/summary.tsv",
+            text="results/model/summary.txt",
+            features="results/model/features.tsv",
+            cv_predictions="results/model/cv_predictions.tsv",
+            roc="results/model/roc.tsv",
+            calibration="results/model/calibration.tsv",
+            coefficients="results/model/coefficients.tsv",
+            predictions="results/model/predictions.tsv",
+            descriptive="results/model/descriptive.tsv",
+            model_pdf=report("results/model/figures/model.pdf", caption="../report/model_performance.rst",
+                             category="Response model", subcategory="Performance"),
+            model_png="results/model/figures/model.png",
+            responders_pdf=report("results/model/figures/responders.pdf", caption="../report/model_responders.rst",
+                                  category="Response model", subcategory="Responders vs non-responders"),
+            responders_png="results/model/figures/responders.png",
+        log:
+            "logs/model/response.log",
+        params:
+            config=config,
+            modalities=MODEL_MODALITIES,
+            outdir="results/model",
+        threads: 2
+        conda:
+            env("clinical")
+        script:
+            "../scripts/model_response.py"
+
+    FINAL_OUTPUTS += [
+        "results/clinical/eligibility.tsv",
+        "results/clinical/classification.tsv",
+        "results/clinical/figures/consort.pdf",
+        "results/clinical/figures/activity.pdf",
+        "results/model/summary.tsv",
+        "results/model/figures/model.pdf",
+        "results/model/figures/responders.pdf",
+    ]

@@ -1,0 +1,224 @@
+"""Disease activity and response: SLEDAI-2K, classification criteria, LLDAS and SRI-4.
+
+Every weight, descriptor and threshold comes from ``resources/clinical`` (criteria.json and the
+YAML beside it) through :class:`~belimap.clinical.facts.ClinicalFacts`. No library implements these
+scores in Python, hence this module; each follows the published definition item by item. Results
+are three-valued: a score that needs a missing item is NaN ("not assessable"), never a guess.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from belimap.clinical.facts import ClinicalFacts
+from belimap.clinical.logic import all_of, any_of, is_unknown
+from belimap.clinical.table import first_available, visit_rows
+
+
+def _get(row: pd.Series | dict, col: str) -> float:
+    v = row.get(col, math.nan) if hasattr(row, "get") else math.nan
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+# ----------------------------------------------------------------------------------------------
+# SLEDAI-2K
+# ----------------------------------------------------------------------------------------------
+def sledai2k(table: pd.DataFrame, facts: ClinicalFacts) -> pd.DataFrame:
+    """SLEDAI-2K of every row: the weighted sum of the 24 descriptors, else the given total.
+
+    Returns ``sledai2k`` and ``sledai2k_source`` (``descriptors`` | ``total`` | ``""``). A row with a
+    descriptor missing and no total is NaN: a partial sum would understate activity.
+    """
+    weights = pd.Series(facts.sledai_weights, dtype=float)
+    cols = [c for c in weights.index if c in table.columns]
+    score = pd.Series(np.nan, index=table.index)
+    if len(cols) == len(weights):
+        items = table[list(weights.index)].astype(float)
+        complete = items.notna().all(axis=1)
+        score[complete] = items[complete].to_numpy() @ weights.to_numpy()
+    source = pd.Series(np.where(score.notna(), "descriptors", ""), index=table.index, dtype=object)
+    if "sledai2k_total" in table.columns:
+        use_total = score.isna() & table["sledai2k_total"].notna()
+        score[use_total] = table.loc[use_total, "sledai2k_total"].astype(float)
+        source[use_total] = "total"
+    return pd.DataFrame({"sledai2k": score, "sledai2k_source": source})
+
+
+# ----------------------------------------------------------------------------------------------
+# classification criteria
+# ----------------------------------------------------------------------------------------------
+def _bounded(rule, row: dict, cols: list[str]) -> float:
+    """Evaluate ``rule`` with missing items as 0 and as 1: decided if both agree, else NaN."""
+    if not any(c in row and not is_unknown(row[c]) for c in cols):
+        return math.nan
+    lo = rule({c: (0.0 if is_unknown(row.get(c)) else float(row[c])) for c in cols})
+    hi = rule({c: (1.0 if is_unknown(row.get(c)) else float(row[c])) for c in cols})
+    if lo == hi:
+        return float(lo)
+    return math.nan
+
+
+def acr_1997(row: dict, facts: ClinicalFacts) -> tuple[float, float]:
+    """(classified 1/0/NaN, number of items present) by the ACR 1997 criteria."""
+    spec = facts.classification["acr_1997"]
+    cols = list(spec["columns"])
+    rule = lambda v: sum(v[c] for c in cols) >= spec["min_items"]  # noqa: E731
+    return _bounded(rule, row, cols), float(sum(_get(row, c) == 1 for c in cols))
+
+
+def slicc_2012(row: dict, facts: ClinicalFacts) -> tuple[float, float]:
+    """(classified 1/0/NaN, number of criteria present) by SLICC 2012."""
+    s = facts.classification["slicc_2012"]
+    clin, imm = list(s["clinical"]), list(s["immunologic"])
+    cols = clin + imm + [s["biopsy_nephritis"]]
+
+    def rule(v: dict) -> bool:
+        n_c, n_i = sum(v[c] for c in clin), sum(v[c] for c in imm)
+        counted = n_c + n_i >= s["min_criteria"] and n_c >= s["min_clinical"] and n_i >= s["min_immunologic"]
+        biopsy = v[s["biopsy_nephritis"]] == 1 and any(v[c] == 1 for c in s["biopsy_with_any_of"])
+        return bool(counted or biopsy)
+
+    return _bounded(rule, row, cols), float(sum(_get(row, c) == 1 for c in clin + imm))
+
+
+def eular_acr_2019(row: dict, facts: ClinicalFacts) -> tuple[float, float]:
+    """(classified 1/0/NaN, score) by EULAR/ACR 2019: entry ANA, highest weight per domain, threshold."""
+    e = facts.classification["eular_acr_2019"]
+    spec = facts.criteria["EULAR_ACR_2019"]
+    domains = {d: {e["prefix"] + item: w for item, w in items.items()} for d, items in facts.eular_items.items()}
+    cols = [e["entry"]] + [c for items in domains.values() for c in items]
+
+    def score(v: dict) -> float:
+        return float(sum(max([w for c, w in items.items() if v[c] == 1], default=0) for items in domains.values()))
+
+    def rule(v: dict) -> bool:
+        n_clin = sum(v[c] == 1 for d in e["clinical_domains"] for c in domains[d])
+        return bool(v[e["entry"]] == 1 and n_clin >= spec["need_clinical"] and score(v) >= spec["threshold"])
+
+    known = {c: (0.0 if is_unknown(row.get(c)) else float(row[c])) for c in cols}
+    return _bounded(rule, row, cols), score(known)
+
+
+def classification(rows: pd.DataFrame, facts: ClinicalFacts) -> pd.DataFrame:
+    """ACR 1997, SLICC 2012 and EULAR/ACR 2019 per patient (rows indexed by patient_id)."""
+    out = []
+    for pid, row in rows.iterrows():
+        r = row.to_dict()
+        acr, n_acr = acr_1997(r, facts)
+        slicc, n_slicc = slicc_2012(r, facts)
+        eular, s_eular = eular_acr_2019(r, facts)
+        out.append({"patient_id": pid, "acr_1997": acr, "acr_1997_items": n_acr, "slicc_2012": slicc,
+                    "slicc_2012_criteria": n_slicc, "eular_acr_2019": eular, "eular_acr_2019_score": s_eular})
+    return pd.DataFrame(out, columns=["patient_id", "acr_1997", "acr_1997_items", "slicc_2012", "slicc_2012_criteria",
+                                      "eular_acr_2019", "eular_acr_2019_score"])
+
+
+# ----------------------------------------------------------------------------------------------
+# LLDAS and the activity table
+# ----------------------------------------------------------------------------------------------
+def _leq(x: float, limit: float) -> float:
+    return math.nan if is_unknown(x) else float(round(x, 6) <= limit)
+
+
+def lldas_row(row: dict, previous: dict | None, score: float, facts: ClinicalFacts) -> float:
+    """LLDAS at one visit (1/0/NaN) by the five conditions of outcomes.yaml / criteria.json."""
+    spec = facts.lldas
+    organ = [c for names in spec["no_activity_in"].values() for c in names]
+    parts = [_leq(score, spec["sledai2k_max"])]
+    parts += [math.nan if is_unknown(_get(row, c)) else float(_get(row, c) == 0) for c in organ + list(spec["absent"])]
+    if spec.get("no_new_activity", True):
+        if previous is None:
+            parts.append(math.nan)
+        else:
+            new = []
+            for c in facts.sledai_weights:
+                now, before = _get(row, c), _get(previous, c)
+                new.append(math.nan if is_unknown(now) or is_unknown(before) else float(not (now == 1 and before == 0)))
+            parts.append(all_of(new))
+    parts += [_leq(_get(row, "pga"), spec["pga_max"]), _leq(_get(row, "prednisone_mg"), spec["prednisone_max_mg"])]
+    return all_of(parts)
+
+
+ACTIVITY_COLUMNS = ["patient_id", "visit", "sledai2k", "sledai2k_source", "lldas", "pga", "prednisone_mg",
+                    "anti_dsdna", "c3", "c4", "bilag_new_a", "bilag_new_b"]
+
+
+def activity_table(table: pd.DataFrame, facts: ClinicalFacts) -> pd.DataFrame:
+    """One row per patient × visit: SLEDAI-2K, LLDAS and the labs that go with them."""
+    scores = sledai2k(table, facts)
+    t = pd.concat([table, scores], axis=1)
+    lldas, prev_of = [], {}
+    for rec in t.to_dict("records"):
+        prev = prev_of.get(rec["patient_id"])
+        lldas.append(lldas_row(rec, prev, rec["sledai2k"], facts))
+        prev_of[rec["patient_id"]] = rec
+    t["lldas"] = lldas
+    for col in ACTIVITY_COLUMNS:
+        if col not in t.columns:
+            t[col] = np.nan
+    out = t[ACTIVITY_COLUMNS].copy()
+    out["visit"] = out["visit"].astype(str)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# SRI-4
+# ----------------------------------------------------------------------------------------------
+def sri4(baseline: dict, response: dict, facts: ClinicalFacts) -> dict[str, float]:
+    """SRI-4 components and verdict between a baseline and a response visit (values 1/0/NaN)."""
+    s = facts.sri4
+    drop = _get(baseline, "sledai2k") - _get(response, "sledai2k")
+    pga_change = _get(response, "pga") - _get(baseline, "pga")
+    a, b = _get(response, "bilag_new_a"), _get(response, "bilag_new_b")
+    parts = {
+        "sledai_ok": math.nan if is_unknown(drop) else float(drop >= s["sledai_reduction_min"]),
+        "bilag_a_ok": math.nan if is_unknown(a) else float(a <= s["bilag_new_A_max"]),
+        "bilag_b_ok": math.nan if is_unknown(b) else float(b <= s["bilag_new_B_max"]),
+        # rounded: 1.2 - 0.9 must count as a rise of 0.3, not 0.29999999999999993
+        "pga_ok": math.nan if is_unknown(pga_change) else float(round(pga_change, 6) < s["pga_increase_max_exclusive"]),
+    }
+    return {"sledai2k_drop": drop, "pga_change": pga_change, "bilag_new_a": a, "bilag_new_b": b,
+            **parts, "sri4": all_of(parts.values())}
+
+
+RESPONSE_COLUMNS = ["patient_id", "arm", "baseline_sledai2k", "response_sledai2k", "sledai2k_drop", "bilag_new_a",
+                    "bilag_new_b", "pga_change", "sri4", "lldas", "status"]
+
+
+def response_table(table: pd.DataFrame, activity: pd.DataFrame, patients: list[str], clinical_cfg: dict,
+                   facts: ClinicalFacts) -> pd.DataFrame:
+    """SRI-4 and LLDAS at the response visit for ``patients`` (the enrolled ones).
+
+    ``status``: ``responder`` / ``non_responder`` by SRI-4, ``pending`` when the response visit is
+    not in yet (the model predicts these), ``not_assessable`` when a component is missing.
+    """
+    act = activity.assign(visit=activity["visit"].astype(str))
+    base = visit_rows(act, clinical_cfg["baseline_visit"])
+    resp = visit_rows(act, clinical_cfg["response_visit"])
+    arms = first_available(table, list(clinical_cfg["visits"]))
+    rows = []
+    for pid in patients:
+        b = base.loc[pid].to_dict() if pid in base.index else {}
+        arm = arms.loc[pid].get("arm", "") if pid in arms.index and "arm" in arms.columns else ""
+        arm = "" if is_unknown(arm) else arm
+        if pid not in resp.index:
+            rows.append({"patient_id": pid, "arm": arm, "baseline_sledai2k": _get(b, "sledai2k"), "status": "pending"})
+            continue
+        r = resp.loc[pid].to_dict()
+        res = sri4(b, r, facts)
+        status = "not_assessable" if is_unknown(res["sri4"]) else ("responder" if res["sri4"] else "non_responder")
+        rows.append({"patient_id": pid, "arm": arm, "baseline_sledai2k": _get(b, "sledai2k"),
+                     "response_sledai2k": _get(r, "sledai2k"), **res, "lldas": _get(r, "lldas"), "status": status})
+    return pd.DataFrame(rows).reindex(columns=RESPONSE_COLUMNS)
+
+
+def any_classification(cls: pd.DataFrame) -> pd.Series:
+    """Classified by at least one of the three criteria (three-valued), per patient."""
+    return cls.set_index("patient_id")[["acr_1997", "slicc_2012", "eular_acr_2019"]].apply(
+        lambda r: any_of(r.tolist()), axis=1)

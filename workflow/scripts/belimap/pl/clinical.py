@@ -1,0 +1,147 @@
+"""Figures of the clinical layer: CONSORT flow, activity over time, the response model.
+
+matplotlib has no CONSORT diagram, and the field's Python tools (e.g. ``consort`` for R only) do
+not exist here, so :func:`consort_diagram` draws the boxes itself from the counts table.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from belimap.pl.palette import TOL_BRIGHT, save_figure
+
+STATUS_COLOURS = {"responder": TOL_BRIGHT[2], "non_responder": TOL_BRIGHT[1], "pending": TOL_BRIGHT[6],
+                  "not_assessable": "#444444"}
+STATUS_LABELS = {"responder": "SRI-4 responder", "non_responder": "non-responder", "pending": "outcome pending",
+                 "not_assessable": "not assessable"}
+
+
+def _box(ax: plt.Axes, x: float, y: float, text: str, width: float = 0.42, fc: str = "white") -> None:
+    ax.text(x, y, text, ha="center", va="center", fontsize=7, wrap=True,
+            bbox={"boxstyle": "square,pad=0.5", "fc": fc, "ec": "black", "lw": 0.8})
+
+
+def consort_diagram(counts: pd.DataFrame, path: str | Path, title: str = "") -> list[Path]:
+    """Assessed → excluded (by reason) → enrolled → specimens (tissue | modality | timepoint) → analysed."""
+    get = lambda stage: counts[counts["stage"] == stage]  # noqa: E731
+    n = lambda stage: int(get(stage)["n"].sum())  # noqa: E731
+    reasons = get("excluded_reason")
+    specimens = get("specimens")
+    analysed = get("analysed")
+    lines_excl = [f"Excluded (n = {n('excluded')})"] + [
+        "  • " + textwrap.shorten(r, 60, placeholder="…") + f" (n = {k})" for r, k in zip(reasons["group"], reasons["n"], strict=True)]
+    lines_spec = ["Specimens (tissue | modality | timepoint)"] + [f"  {g}: {k}" for g, k in zip(specimens["group"], specimens["n"], strict=True)]
+    lines_an = ["Analysed at the response visit"] + [f"  {g}: {k}" for g, k in zip(analysed["group"], analysed["n"], strict=True)]
+    height = 4.5 + 0.14 * (len(lines_excl) + len(lines_spec) + len(lines_an))
+    fig, ax = plt.subplots(figsize=(7.2, height))
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ys = [0.95, 0.72, 0.52, 0.30, 0.07]
+    _box(ax, 0.3, ys[0], f"Assessed for eligibility (n = {n('assessed')})")
+    _box(ax, 0.75, (ys[0] + ys[2]) / 2 + 0.05, "\n".join(lines_excl), fc="#F2F2F2")
+    _box(ax, 0.3, ys[2], f"Eligible (n = {n('eligible')})\nEnrolled (n = {n('enrolled')})"
+         + (f"\nEligible, not enrolled (n = {n('not_enrolled')})" if n("not_enrolled") else ""))
+    _box(ax, 0.3, ys[3], "\n".join(lines_spec) if len(specimens) else "No specimens in the sample sheet")
+    _box(ax, 0.3, ys[4], "\n".join(lines_an))
+    for a, b in zip(ys[:1] + ys[2:4], ys[2:], strict=False):
+        ax.annotate("", xy=(0.3, b + 0.045), xytext=(0.3, a - 0.045), arrowprops={"arrowstyle": "->", "lw": 0.8})
+    ax.annotate("", xy=(0.53, (ys[0] + ys[2]) / 2 + 0.05), xytext=(0.3, (ys[0] + ys[2]) / 2 + 0.05),
+                arrowprops={"arrowstyle": "->", "lw": 0.8})
+    if title:
+        ax.set_title(title)
+    return save_figure(fig, path, formats=("pdf", "png", "svg"))
+
+
+def activity_over_time(activity: pd.DataFrame, response: pd.DataFrame, visits: list[str], path: str | Path) -> list[Path]:
+    """SLEDAI-2K and PGA per patient over visits, coloured by response status."""
+    status = response.set_index("patient_id")["status"].to_dict() if len(response) else {}
+    act = activity[activity["patient_id"].isin(status)] if status else activity
+    pos = {v: i for i, v in enumerate(visits)}
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 3.0))
+    for ax, col, label in ((axes[0], "sledai2k", "SLEDAI-2K (points)"), (axes[1], "pga", "PGA (0–3)")):
+        for pid, d in act.groupby("patient_id"):
+            d = d.dropna(subset=[col])
+            st = status.get(pid, "not_assessable")
+            ax.plot(d["visit"].map(pos), d[col], marker="o", ms=3, lw=1, alpha=0.8, color=STATUS_COLOURS[st])
+        ax.set_xticks(range(len(visits)), visits, rotation=30)
+        ax.set_xlabel("Visit")
+        ax.set_ylabel(label)
+    handles = [plt.Line2D([], [], color=c, marker="o", ms=3, label=STATUS_LABELS[s]) for s, c in STATUS_COLOURS.items()
+               if s in set(status.values())]
+    if handles:
+        axes[1].legend(handles=handles, frameon=False, loc="upper right")
+    fig.suptitle(f"Disease activity per patient (n = {act['patient_id'].nunique()})")
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def responder_comparison(X: pd.DataFrame, y: pd.Series, path: str | Path, message: str = "", max_features: int = 12
+                         ) -> list[Path]:
+    """Baseline features of responders vs non-responders (points per patient, median bars)."""
+    cols = list(X.columns[:max_features]) if len(X.columns) else []
+    ncol = 4
+    nrow = max(1, int(np.ceil(len(cols) / ncol)))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(7.2, 1.9 * nrow + 0.6), squeeze=False)
+    for ax, col in zip(axes.ravel(), cols, strict=False):
+        for k, (lab, st) in enumerate(((0, "non_responder"), (1, "responder"))):
+            v = X.loc[y == lab, col].dropna()
+            jitter = np.linspace(-0.12, 0.12, len(v)) if len(v) > 1 else np.zeros(len(v))
+            ax.scatter(k + jitter, v, s=12, color=STATUS_COLOURS[st], zorder=3)
+            if len(v):
+                ax.hlines(v.median(), k - 0.25, k + 0.25, color="black", lw=1)
+        ax.set_xticks([0, 1], ["non-resp.", "resp."])
+        ax.set_xlim(-0.6, 1.6)
+        name = col.split(":", 1)[1] if col.startswith("clinical:") else col
+        ax.set_title(textwrap.shorten(name, 34, placeholder="…"), fontsize=7)
+        ax.set_ylabel("fraction of B cells" if not col.startswith("clinical:") else "value (baseline)")
+    for ax in axes.ravel()[len(cols):]:
+        ax.set_axis_off()
+    fig.suptitle(textwrap.fill(message or "Baseline features: responders vs non-responders", 110), fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def model_figure(roc: pd.DataFrame, calibration: pd.DataFrame, coefficients: pd.DataFrame, summary: dict,
+                 path: str | Path, top: int = 15) -> list[Path]:
+    """ROC (every repeat), calibration and the largest standardised coefficients with selection frequency."""
+    fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.8), gridspec_kw={"width_ratios": [1, 1, 1.4]})
+    ax = axes[0]
+    for _, d in roc.groupby("repeat"):
+        ax.plot(d["fpr"], d["tpr"], color=TOL_BRIGHT[0], lw=0.6, alpha=0.5)
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8)
+    ax.set_xlabel("False positive rate")
+    ax.set_ylabel("True positive rate")
+    ax.set_title(f"AUC {summary['auc']:.2f} (95% CI {summary['auc_ci_low']:.2f}–{summary['auc_ci_high']:.2f})\n"
+                 f"permutation p = {summary['permutation_p']:.3g}", fontsize=7)
+    ax = axes[1]
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8)
+    ax.plot(calibration["mean_predicted"], calibration["observed_fraction"], marker="o", color=TOL_BRIGHT[0])
+    ax.set_xlabel("Predicted probability (out of fold)")
+    ax.set_ylabel("Observed responder fraction")
+    ax.set_title("Calibration", fontsize=7)
+    ax = axes[2]
+    c = coefficients.head(top).iloc[::-1]
+    yy = np.arange(len(c))
+    ax.barh(yy, c["coefficient"], color=[TOL_BRIGHT[2] if v > 0 else TOL_BRIGHT[1] for v in c["coefficient"]])
+    ax.set_yticks(yy, [textwrap.shorten(f, 30, placeholder="…") for f in c["feature"]], fontsize=6)
+    for yi, f in zip(yy, c["selection_frequency"], strict=True):
+        ax.text(ax.get_xlim()[1], yi, f" {f:.0%}", va="center", fontsize=6)
+    ax.axvline(0, color="black", lw=0.6)
+    ax.set_xlabel("Coefficient (per SD; log-odds)")
+    ax.set_title("Coefficients (bootstrap selection %)", fontsize=7)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def not_fitted_figure(message: str, path: str | Path) -> list[Path]:
+    """The model figure when no model was fitted: the reason, in words."""
+    fig, ax = plt.subplots(figsize=(7.2, 1.6))
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, textwrap.fill(message, 100), ha="center", va="center", fontsize=8)
+    return save_figure(fig, path)

@@ -1,0 +1,16 @@
+"""Clinical layer: eligibility, classification, activity, response and CONSORT counts."""
+
+from belimap.clinical.study import clinical_tables
+from belimap.io import read_sample_sheet, write_tsv
+from belimap.workflow import run
+
+
+def main(snakemake):
+    cfg = snakemake.params.config
+    sheet = read_sample_sheet(snakemake.input.sheet, cfg, check_files=False)
+    tables = clinical_tables(cfg, snakemake.input.table, sheet)
+    for name in ("eligibility", "classification", "activity", "response", "consort"):
+        write_tsv(tables[name], getattr(snakemake.output, name))
+
+
+run(snakemake, main)  # noqa: F821 - injected by Snakemake
