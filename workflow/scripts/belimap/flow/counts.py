@@ -1,0 +1,101 @@
+"""Study tables of the flow branch: gate counts, B-subset composition and MIFlowCyt-style metadata."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from belimap.composition import composition_table
+from belimap.errors import BelimapError
+from belimap.flow.compensate import Spillover
+from belimap.flow.gating import COUNT_COLUMNS, GatingResult, Strategy, counts_table, gate_tree
+from belimap.flow.io import INSTRUMENT_KEYS, FcsData
+
+SAMPLE_COUNT_COLUMNS = ["sample_id", *COUNT_COLUMNS, "cells_per_ul"]
+METADATA_COLUMNS = ["sample_id", "section", "item", "value"]
+
+
+def sample_counts(result: GatingResult, sample_id: str, cells_per_ul: float | None = None,
+                  reference_gate: str = "live") -> pd.DataFrame:
+    """Counts of one file; ``cells_per_ul`` of a gate = sheet count × gate count / reference-gate count.
+
+    The sample sheet's ``cells_per_ul`` is the lymphocyte count per µL of blood (a haematology
+    analyser's number), i.e. the live single lymphocytes: ``flow.absolute.reference_gate``.
+    """
+    tab = counts_table(result)
+    tab.insert(0, "sample_id", sample_id)
+    tab["cells_per_ul"] = np.nan
+    if cells_per_ul is not None and not pd.isna(cells_per_ul):
+        if reference_gate not in result.masks:
+            raise BelimapError(f"flow.absolute.reference_gate '{reference_gate}' is not a gate of {result.strategy.source}")
+        ref = result.count(reference_gate)
+        if ref > 0:
+            tab["cells_per_ul"] = float(cells_per_ul) * tab["count"] / ref
+    return tab[SAMPLE_COUNT_COLUMNS]
+
+
+def composition_from_counts(counts: pd.DataFrame, specimens: pd.DataFrame, subsets: list[str],
+                            bcell_gate: str) -> pd.DataFrame:
+    """The composition table (``COMPOSITION_COLUMNS``) from gate counts: n_cells of each subset gate,
+    n_bcells of the B-cell gate. Built with the shared ``composition_table`` (one label per B cell)."""
+    labels = []
+    for sid, tab in counts.groupby("sample_id", sort=False):
+        c = tab.set_index("gate_id")["count"]
+        if bcell_gate not in c.index:
+            raise BelimapError(f"flow counts of {sid}: no B-cell gate '{bcell_gate}'")
+        n_b = int(c[bcell_gate])
+        sub = {s: int(c.get(s, 0)) for s in subsets}
+        other = n_b - sum(sub.values())
+        if other < 0:
+            raise BelimapError(f"flow counts of {sid}: subset gates hold more events than '{bcell_gate}'; "
+                               "the subset gates must lie inside the B-cell gate")
+        lab = np.repeat(np.array([*sub.keys(), "_other"], dtype=object), [*sub.values(), other])
+        labels.append(pd.DataFrame({"sample_id": sid, "bcell_subset": lab}))
+    lab = pd.concat(labels, ignore_index=True) if labels else pd.DataFrame(columns=["sample_id", "bcell_subset"])
+    return composition_table(lab, specimens, subsets)
+
+
+def panel_subsets(strategy: Strategy, subset_ids: list[str]) -> list[str]:
+    """Vocabulary subsets the strategy gates (a gate named by the subset ID), in vocabulary order."""
+    ids = set(gate_tree(strategy)[0])
+    return [s for s in subset_ids if s in ids]
+
+
+def _xform_text(xf: object) -> str:
+    params = {k.replace("param_", ""): v for k, v in vars(xf).items() if k.startswith("param_")}
+    return f"{type(xf).__name__.replace('Transform', '').lower()} " + " ".join(f"{k.upper()}={v:g}" for k, v in params.items())
+
+
+def metadata_table(fcs: FcsData, sample_id: str, strategy: Strategy, spill: Spillover | None,
+                   result: GatingResult | None = None) -> pd.DataFrame:
+    """MIFlowCyt-style description of one file: instrument, channels, markers, compensation, transforms, gates."""
+    rows = [("file", "path", fcs.path), ("file", "fcs_version", fcs.version), ("file", "events", str(fcs.n_events)),
+            ("file", "data_set", f"{fcs.dataset + 1} of {fcs.n_datasets}")]
+    for key in INSTRUMENT_KEYS:
+        v = fcs.text.get(key.lower().lstrip("$"), "")
+        if v:
+            rows.append(("instrument", key, v))
+    for i, (n, m) in enumerate(zip(fcs.pnn, fcs.markers, strict=True)):
+        rng = fcs.text.get(f"p{i + 1}r", "")
+        rows.append(("channel", n, f"marker={m or '-'}; range={rng}"))
+    if spill is None:
+        rows.append(("compensation", "source", "none"))
+    else:
+        rows.append(("compensation", "source", f"{spill.source} ({len(spill.detectors)} detectors)"))
+        rows.append(("compensation", "detectors", ",".join(spill.detectors)))
+    for tid, xf in strategy.gs.transformations.items():
+        rows.append(("transform", tid, _xform_text(xf)))
+    rows.append(("strategy", "source", f"{strategy.source} ({strategy.fmt})"))
+    ids, parents, keys = gate_tree(strategy)
+    for gid in ids:
+        name, path = keys[gid]
+        try:
+            gate = strategy.gs.get_gate(name, path)
+            kind = type(gate).__name__
+        except Exception:  # noqa: BLE001 - a quadrant of a QuadrantGate
+            kind = "Quadrant"
+        dims = ",".join(result.dims.get(gid, [])) if result else ""
+        rows.append(("gate", gid, f"{kind}; parent={parents[gid]}; label={strategy.label(gid)}" + (f"; dims={dims}" if dims else "")))
+    df = pd.DataFrame(rows, columns=["section", "item", "value"])
+    df.insert(0, "sample_id", sample_id)
+    return df[METADATA_COLUMNS]
