@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "belimap.commands.simulate",
     "belimap.commands.validate",
     "belimap.commands.inspect",
+    "belimap.commands.gate",
 ]
 
 

@@ -94,7 +94,7 @@ def read_strategy(path: str | Path, sample: str | None = None, bcell_gate: str |
             if fmt == "gatingml":
                 gs = fk.parse_gating_xml(str(p))
             else:
-                ws = fk.Workspace(str(p))
+                ws = fk.Workspace(str(p), load_missing_file_data=True)
                 ids = ws.get_sample_ids(loaded_only=False)
                 if not ids:
                     raise BelimapError(f"{p}: the FlowJo workspace holds no samples with gates")
