@@ -39,6 +39,22 @@ def input_path(modality):
     return _path
 
 
+def sample_meta(modality):
+    """Params function: the sheet row of ``{sample}`` for ``modality`` as a dict of strings."""
+
+    def _meta(wildcards):
+        rows = SHEET[(SHEET["modality"] == modality) & (SHEET["sample_id"] == wildcards.sample)]
+        return {k: str(v) for k, v in rows.iloc[0].items()}
+
+    return _meta
+
+
+def specimens_of(modality):
+    """Specimen table (sample_id, patient_id, tissue, timepoint) of ``modality``'s rows."""
+    rows = SHEET[SHEET["modality"] == modality]
+    return rows[["sample_id", "patient_id", "tissue", "timepoint"]].astype(str).to_dict("list")
+
+
 def env(name):
     """Path of a rule group's conda env (relative to the rules folder)."""
     return f"../../envs/{name}.yaml"

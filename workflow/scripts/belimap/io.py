@@ -152,6 +152,7 @@ def read_counts(path: str | Path) -> ad.AnnData:
             if "counts" in adata.layers:
                 adata.X = adata.layers["counts"]
             adata.layers.clear()
+            adata.uns.clear()  # e.g. a 'log1p' entry describes X as it was, not the counts
     except BelimapError:
         raise
     except Exception as err:  # noqa: BLE001 - any reader failure is the file's fault here

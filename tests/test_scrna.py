@@ -1,0 +1,58 @@
+"""The scRNA-seq branch recovers the simulator's truth (issue targets, on a small study)."""
+
+import numpy as np
+import pandas as pd
+
+from belimap import scrna
+from belimap.composition import COMPOSITION_COLUMNS, LINEAGE_COLUMNS
+
+
+def test_lineage_accuracy_and_subset_f1_meet_targets(annotated_study):
+    scores = scrna.accuracy_against_truth(annotated_study["adata"], annotated_study["cells"], annotated_study["vocab"])
+    assert scores["lineage_accuracy"] >= 0.95
+    assert scores["bcell_subset_macro_f1"] >= 0.85
+    assert scores["doublets_removed"] > 0.4  # scrublet finds heterotypic doublets
+
+
+def test_subset_fractions_within_005_of_truth(annotated_study):
+    mae = scrna.composition_error(annotated_study["comp"], annotated_study["composition"])
+    assert mae <= 0.05
+
+
+def test_composition_table_contract(annotated_study):
+    comp, lin, vocab = annotated_study["comp"], annotated_study["lineages"], annotated_study["vocab"]
+    assert list(comp.columns) == COMPOSITION_COLUMNS
+    assert list(lin.columns) == LINEAGE_COLUMNS
+    n_samples = annotated_study["sheet"]["sample_id"].nunique()
+    assert len(comp) == n_samples * len(vocab.subset_ids)  # zeros included
+    sums = comp.groupby("sample_id")["fraction"].sum()
+    np.testing.assert_allclose(sums[sums > 0], 1.0)
+    # germinal-centre B cells are only allowed (and simulated) in lymph node
+    gc = comp[(comp["subset"] == "germinal_centre") & (comp["tissue"] != "lymph_node")]
+    assert gc["n_cells"].sum() == 0
+
+
+def test_integrated_obs_columns(annotated_study):
+    adata = annotated_study["adata"]
+    for col in ["sample_id", "barcode", "patient_id", "tissue", "timepoint", "lineage", "bcell_subset"]:
+        assert col in adata.obs
+    assert "counts" in adata.layers and "X_umap" in adata.obsm
+    b = adata.obs["lineage"].isin(["B", "plasma"])
+    assert (adata.obs.loc[~b, "bcell_subset"] == "").all()
+    assert (adata.obs.loc[b, "bcell_subset"] != "").all()
+    assert adata.obs_names[0] == f"{adata.obs['sample_id'].iloc[0]}:{adata.obs['barcode'].iloc[0]}"
+    counts = adata.layers["counts"]
+    assert np.allclose(counts.data, np.round(counts.data))
+
+
+def test_sample_with_almost_no_bcells_is_kept_with_empty_fractions(tmp_path):
+    from belimap.composition import composition_table
+
+    specimens = pd.DataFrame({"sample_id": ["a", "b"], "patient_id": ["P1", "P1"], "tissue": ["blood", "synovium"],
+                              "timepoint": ["baseline", "baseline"]})
+    labels = pd.DataFrame({"sample_id": ["a", "a", "a"], "bcell_subset": ["naive", "naive", "transitional"]})
+    tab = composition_table(labels, specimens, ["naive", "transitional", "plasmablast"])
+    b = tab[tab["sample_id"] == "b"]
+    assert len(b) == 3 and (b["n_bcells"] == 0).all() and b["fraction"].isna().all()
+    a = tab[tab["sample_id"] == "a"].set_index("subset")
+    assert a.loc["naive", "fraction"] == 2 / 3 and a.loc["plasmablast", "n_cells"] == 0
