@@ -1,1 +1,132 @@
-# bcr branch — see DEVELOPING.md for who owns this file.
+# BCR repertoire: per-file contig reading (10x or AIRR), then clonotypes across each patient's
+# specimens, attached to the scRNA cells, and the sharing / expansion / isotype tables and figures.
+BCR = samples_of("bcr")
+
+if SIMULATE and BCR:
+
+    rule simulate_bcr:
+        input:
+            sheet=config["samples"],
+            cells=f"{SIM_DIR}/truth/cells.tsv",
+        output:
+            files=paths_of("bcr"),
+            cells=f"{SIM_DIR}/truth/bcr/cells.tsv",
+            sharing=f"{SIM_DIR}/truth/bcr/sharing.tsv",
+        log:
+            "logs/simulate/bcr.log",
+        conda:
+            env("bcr")
+        script:
+            "../scripts/simulate_bcr.py"
+
+
+rule bcr_read:
+    input:
+        input_path("bcr"),
+    output:
+        "results/bcr/samples/{sample}.tsv",
+    log:
+        "logs/bcr/read/{sample}.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        env("bcr")
+    script:
+        "../scripts/bcr_read.py"
+
+
+rule bcr_clonotypes:
+    input:
+        tables=expand("results/bcr/samples/{sample}.tsv", sample=BCR),
+        integrated="results/scrna/integrated.h5ad",
+    output:
+        mudata="results/bcr/bcr.h5mu",
+        cells="results/bcr/cells.tsv",
+        chain_qc="results/bcr/chain_qc.tsv",
+    log:
+        "logs/bcr/clonotypes.log",
+    params:
+        samples=BCR,
+        specimens=specimens_of("bcr"),
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=60,
+    conda:
+        env("bcr")
+    script:
+        "../scripts/bcr_clonotypes.py"
+
+
+rule bcr_tables:
+    input:
+        "results/bcr/cells.tsv",
+    output:
+        sharing="results/bcr/sharing.tsv",
+        expansion="results/bcr/expansion.tsv",
+        isotypes="results/bcr/isotypes.tsv",
+    log:
+        "logs/bcr/tables.log",
+    params:
+        specimens=specimens_of("bcr"),
+    conda:
+        env("bcr")
+    script:
+        "../scripts/bcr_tables.py"
+
+
+rule bcr_figures:
+    input:
+        sharing="results/bcr/sharing.tsv",
+        expansion="results/bcr/expansion.tsv",
+        isotypes="results/bcr/isotypes.tsv",
+        chain_qc="results/bcr/chain_qc.tsv",
+    output:
+        pdf=multiext("results/bcr/figures/", "sharing.pdf", "expansion.pdf", "isotypes.pdf", "chain_qc.pdf"),
+        sharing=report("results/bcr/figures/sharing.png", caption="../report/bcr_sharing.rst", category="BCR"),
+        expansion=report("results/bcr/figures/expansion.png", caption="../report/bcr_expansion.rst", category="BCR"),
+        isotypes=report("results/bcr/figures/isotypes.png", caption="../report/bcr_isotypes.rst", category="BCR"),
+        chain_qc=report(
+            "results/bcr/figures/chain_qc.png",
+            caption="../report/bcr_chain_qc.rst",
+            category="QC",
+            subcategory="BCR",
+        ),
+    log:
+        "logs/bcr/figures.log",
+    conda:
+        env("bcr")
+    script:
+        "../scripts/bcr_figures.py"
+
+
+rule bcr_accuracy:
+    input:
+        sharing="results/bcr/sharing.tsv",
+        truth=f"{SIM_DIR}/truth/bcr/sharing.tsv",
+    output:
+        report("results/bcr/accuracy.tsv", caption="../report/bcr_accuracy.rst", category="BCR"),
+    log:
+        "logs/bcr/accuracy.log",
+    conda:
+        env("bcr")
+    script:
+        "../scripts/bcr_accuracy.py"
+
+
+if BCR:
+    FINAL_OUTPUTS += [
+        "results/bcr/bcr.h5mu",
+        "results/bcr/cells.tsv",
+        "results/bcr/chain_qc.tsv",
+        "results/bcr/sharing.tsv",
+        "results/bcr/expansion.tsv",
+        "results/bcr/isotypes.tsv",
+        "results/bcr/figures/sharing.png",
+        "results/bcr/figures/expansion.png",
+        "results/bcr/figures/isotypes.png",
+        "results/bcr/figures/chain_qc.png",
+    ]
+    if SIMULATE:
+        FINAL_OUTPUTS.append("results/bcr/accuracy.tsv")

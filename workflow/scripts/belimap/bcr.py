@@ -408,6 +408,7 @@ def build_mudata(gex_obs: pd.DataFrame, gex_obsm: dict[str, np.ndarray], airr: a
     """
     import mudata as md
 
+    md.set_options(pull_on_update=False)  # the future default; keeps modality obs where they are
     gex = ad.AnnData(obs=gex_obs.copy(), obsm={k: np.asarray(v) for k, v in gex_obsm.items()})
     air = airr.copy()
     for col in air.obs.columns:
@@ -442,3 +443,20 @@ def repertoire_tables(cells: pd.DataFrame, specimens: pd.DataFrame, tissues: lis
         "expansion": expansion_table(analysed, specimens, subsets, cfg_bcr["expansion"]["breakpoints"]),
         "isotypes": isotype_table(analysed, specimens, subsets),
     }
+
+
+def sharing_accuracy(estimated: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """Estimated vs. true sharing per patient × timepoint × tissue pair (estimable rows), with absolute errors.
+
+    ``truth`` is the simulator's ``truth/bcr/sharing.tsv``; the demo reports how closely the clonotype
+    definition recovers the true between-tissue sharing.
+    """
+    keys = ["patient_id", "timepoint", "tissue_a", "tissue_b"]
+    est = estimated[estimated["estimable"].astype(str).str.lower().isin(["true", "1"])]
+    m = est[keys + ["jaccard", "morisita_horn"]].merge(
+        truth[keys + ["jaccard", "morisita_horn"]].astype({"jaccard": float, "morisita_horn": float}),
+        on=keys, suffixes=("", "_true"))
+    for col in ("jaccard", "morisita_horn"):
+        m[col] = m[col].astype(float)
+        m[f"abs_error_{col}"] = (m[col] - m[f"{col}_true"]).abs()
+    return m

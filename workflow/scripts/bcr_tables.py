@@ -1,0 +1,21 @@
+"""Rule bcr_tables: clone sharing between tissues, clonal expansion and isotype use per subset × tissue."""
+
+from belimap.workflow import run
+
+
+def main(smk):
+    import pandas as pd
+
+    from belimap import bcr
+    from belimap.io import write_tsv
+    from belimap.vocab import load_vocabulary
+
+    cells = pd.read_csv(smk.input[0], sep="\t", keep_default_na=True, na_values=[""], low_memory=False)
+    specimens = pd.DataFrame(smk.params.specimens)
+    tables = bcr.repertoire_tables(cells, specimens, list(smk.config["tissues"]), load_vocabulary(smk.config).subset_ids,
+                                   smk.config["bcr"])
+    for name, table in tables.items():
+        write_tsv(table, smk.output[name])
+
+
+run(snakemake, main)  # noqa: F821 - injected by Snakemake

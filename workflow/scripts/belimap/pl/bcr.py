@@ -1,0 +1,144 @@
+"""Figures of the BCR branch: clone sharing between tissues, clonal expansion and isotype use.
+
+Each function takes the branch's tables (``results/bcr/*.tsv``) and returns a matplotlib figure;
+tissue and subset colours come from :mod:`belimap.pl.palette`.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from belimap.pl.palette import TOL_BRIGHT, tissue_colours
+
+#: Antibody classes in developmental order (unswitched first); colours from Tol's bright scheme.
+ISOTYPES = ["IgM", "IgD", "IgG", "IgA", "IgE", "unknown"]
+ISOTYPE_COLOURS = dict(zip(ISOTYPES, [TOL_BRIGHT[i] for i in (4, 0, 1, 2, 5, 6)], strict=True))
+MEASURES = {"jaccard": "Jaccard index", "morisita_horn": "Morisita–Horn index"}
+
+
+def sharing_heatmaps(sharing: pd.DataFrame, tissues: list[str], timepoints: list[str]) -> plt.Figure:
+    """Tissue × tissue clone sharing (mean over patients of the estimable pairs), one panel per measure × timepoint."""
+    tps = [t for t in timepoints if t in set(sharing["timepoint"].astype(str))] or timepoints[:1]
+    present = [t for t in tissues if t in set(sharing["tissue_a"]) | set(sharing["tissue_b"])] or tissues
+    n = len(present)
+    fig, axes = plt.subplots(len(MEASURES), len(tps), figsize=(1.0 + 1.9 * len(tps), 1.2 + 1.8 * len(MEASURES)),
+                             squeeze=False, constrained_layout=True)
+    ok = sharing[sharing["estimable"].astype(str).str.lower().isin(["true", "1"])]
+    for r, (measure, label) in enumerate(MEASURES.items()):
+        vmax = max(float(np.nanmax(ok[measure])) if len(ok) else 0.0, 1e-3)
+        for c, tp in enumerate(tps):
+            ax = axes[r, c]
+            mat, cnt = np.full((n, n), np.nan), np.zeros((n, n), dtype=int)
+            sub = ok[ok["timepoint"].astype(str) == tp]
+            for (ta, tb), g in sub.groupby(["tissue_a", "tissue_b"]):
+                if ta in present and tb in present:
+                    i, j = present.index(ta), present.index(tb)
+                    mat[i, j] = mat[j, i] = g[measure].mean()
+                    cnt[i, j] = cnt[j, i] = len(g)
+            im = ax.imshow(np.ma.masked_invalid(mat), cmap="viridis", vmin=0, vmax=vmax)
+            for i in range(n):
+                for j in range(n):
+                    if i != j and not np.isnan(mat[i, j]):
+                        ax.text(j, i, f"{mat[i, j]:.2f}\nn={cnt[i, j]}", ha="center", va="center", fontsize=6,
+                                color="white" if mat[i, j] < 0.6 * vmax else "black")
+            ax.set_xticks(range(n), [t.replace("_", " ") for t in present], rotation=45, ha="right")
+            ax.set_yticks(range(n), [t.replace("_", " ") for t in present])
+            ax.set_title(f"{tp}" if r == 0 else "")
+            if c == len(tps) - 1:
+                fig.colorbar(im, ax=ax, shrink=0.8, label=f"{label} (mean over patients)")
+    fig.suptitle("Clone sharing between tissues (n = patients with both specimens estimable)")
+    return fig
+
+
+def expansion_bars(expansion: pd.DataFrame, tissues: list[str], timepoints: list[str], subsets: list[str],
+                   labels: dict[str, str] | None = None) -> plt.Figure:
+    """Share of each subset's BCR cells in clones with more than one cell in the specimen, per tissue; one panel per timepoint.
+
+    Bars pool the patients (cells summed); dots are single patients.
+    """
+    labels = labels or {}
+    colours = tissue_colours(tissues)
+    tps = [t for t in timepoints if t in set(expansion["timepoint"].astype(str))] or timepoints[:1]
+    subs = [s for s in subsets if expansion.loc[expansion["subset"] == s, "n_cells"].sum() > 0] or subsets
+    fig, axes = plt.subplots(1, len(tps), figsize=(1.2 + 0.32 * len(subs) * len(tps), 2.8), sharey=True,
+                             squeeze=False, constrained_layout=True)
+    width = 0.8 / max(len(tissues), 1)
+    single = [c for c in expansion.columns if c.startswith("n_size_")][0]
+    for c, tp in enumerate(tps):
+        ax = axes[0, c]
+        d = expansion[expansion["timepoint"].astype(str) == tp]
+        for k, tissue in enumerate(tissues):
+            dt = d[d["tissue"].astype(str) == tissue]
+            if dt.empty:
+                continue
+            x = np.arange(len(subs)) + (k - (len(tissues) - 1) / 2) * width
+            pooled = dt.groupby("subset")[["n_cells", single]].sum().reindex(subs, fill_value=0)
+            frac = (pooled["n_cells"] - pooled[single]) / pooled["n_cells"].replace(0, np.nan)
+            ax.bar(x, 100 * frac.to_numpy(), width, color=colours[tissue], label=tissue.replace("_", " "))
+            for i, s in enumerate(subs):
+                pts = dt.loc[(dt["subset"] == s) & (dt["n_cells"] > 0), "fraction_expanded"].dropna()
+                ax.scatter(np.full(len(pts), x[i]), 100 * pts, s=4, color="black", zorder=3, linewidths=0)
+        ax.set_xticks(np.arange(len(subs)), [labels.get(s, s) for s in subs], rotation=45, ha="right")
+        ax.set_title(tp)
+        if c == 0:
+            ax.set_ylabel("cells in expanded clones (% of subset's BCR cells)")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[t]) for t in tissues]
+    fig.legend(handles, [t.replace("_", " ") for t in tissues], frameon=False, title="tissue", loc="outside right upper")
+    return fig
+
+
+def isotype_bars(isotypes: pd.DataFrame, tissues: list[str], timepoints: list[str], subsets: list[str],
+                 labels: dict[str, str] | None = None) -> plt.Figure:
+    """Isotype (heavy-chain class) composition per subset, stacked to 100 %; panels tissue (rows) × timepoint (columns)."""
+    labels = labels or {}
+    tis = [t for t in tissues if t in set(isotypes["tissue"].astype(str))] or tissues[:1]
+    tps = [t for t in timepoints if t in set(isotypes["timepoint"].astype(str))] or timepoints[:1]
+    subs = [s for s in subsets if s in set(isotypes["subset"])] or subsets
+    classes = [i for i in ISOTYPES if i in set(isotypes["isotype"])] or ISOTYPES[:1]
+    fig, axes = plt.subplots(len(tis), len(tps), figsize=(0.6 + 0.4 * len(subs) * len(tps), 0.6 + 1.9 * len(tis)),
+                             sharex=True, sharey=True, squeeze=False, constrained_layout=True)
+    for r, tissue in enumerate(tis):
+        for c, tp in enumerate(tps):
+            ax = axes[r, c]
+            d = isotypes[(isotypes["tissue"].astype(str) == tissue) & (isotypes["timepoint"].astype(str) == tp)]
+            if d.empty:  # specimen not in the design
+                ax.axis("off")
+                continue
+            tab = d.groupby(["subset", "isotype"])["n_cells"].sum().unstack(fill_value=0)
+            tab = tab.reindex(index=subs, columns=classes, fill_value=0)
+            tot = tab.sum(axis=1).replace(0, np.nan)
+            bottom = np.zeros(len(subs))
+            for iso in classes:
+                h = (100 * tab[iso] / tot).fillna(0).to_numpy()
+                ax.bar(range(len(subs)), h, 0.8, bottom=bottom, color=ISOTYPE_COLOURS[iso], label=iso)
+                bottom += h
+            for i, n in enumerate(tab.sum(axis=1)):
+                ax.text(i, 101, str(int(n)), ha="center", va="bottom", fontsize=5)
+            ax.set_ylim(0, 112)
+            ax.set_title(f"{tissue.replace('_', ' ')} · {tp}", fontsize=7)
+            if c == 0:
+                ax.set_ylabel("heavy-chain isotype (% of cells)")
+            ax.set_xticks(range(len(subs)), [labels.get(s, s) for s in subs], rotation=45, ha="right")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=ISOTYPE_COLOURS[i]) for i in classes]
+    fig.legend(handles, classes, frameon=False, title="isotype", loc="outside right upper")
+    return fig
+
+
+def chain_qc_bars(chain_qc: pd.DataFrame) -> plt.Figure:
+    """Chain pairing classes per sample (scirpy ``chain_qc``), as % of the sample's cells with contigs."""
+    cols = [c for c in chain_qc.columns if c.startswith("n_") and c not in ("n_cells", "n_in_gex", "n_analysed")]
+    frac = 100 * chain_qc[cols].div(chain_qc["n_cells"].replace(0, np.nan), axis=0).fillna(0)
+    fig, ax = plt.subplots(figsize=(1.5 + 0.16 * len(chain_qc), 3.0), constrained_layout=True)
+    bottom = np.zeros(len(chain_qc))
+    cmap = plt.get_cmap("tab20")
+    for k, col in enumerate(cols):
+        ax.bar(range(len(chain_qc)), frac[col], 0.85, bottom=bottom, color=cmap(k % 20),
+               label=col[2:].replace("_", " "))
+        bottom += frac[col].to_numpy()
+    ax.set_xticks(range(len(chain_qc)), chain_qc["sample_id"], rotation=90, fontsize=5)
+    ax.set_ylabel("chain pairing (% of cells with contigs)")
+    ax.set_xlabel("sample")
+    ax.legend(frameon=False, fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return fig

@@ -1,0 +1,17 @@
+"""Rule simulate_bcr: BCR contigs (10x CSV or AIRR TSV, as named in the sheet) for the demo's scRNA cells, and their truth."""
+
+from belimap.workflow import run
+
+
+def main(smk):
+    from pathlib import Path
+
+    from belimap.io import read_sample_sheet
+    from belimap.simulate.cohort import simulate_cohort
+    from belimap.simulate.study import write_modality
+
+    sheet = read_sample_sheet(smk.input.sheet, smk.config, check_files=False).astype({"tissue": str, "timepoint": str})
+    write_modality("bcr", simulate_cohort(smk.config), sheet, Path(smk.input.cells).parent.parent)
+
+
+run(snakemake, main)  # noqa: F821 - injected by Snakemake
