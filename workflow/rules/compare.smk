@@ -1,1 +1,179 @@
-# compare branch — see DEVELOPING.md for who owns this file.
+# Comparisons across tissues and timepoints: paired composition tests (scRNA and flow, same code),
+# pseudobulk DE per B subset × tissue, and gene-set scores. Library: belimap.compare, belimap.pl.compare.
+from belimap.vocab import load_vocabulary as _load_vocabulary
+
+# Modalities with a composition table, and the subset × tissue pairs of pseudobulk DE (known from
+# the vocabulary and the sheet, so every DE file is a plain output; empty groups get a note).
+COMPARE_MODALITIES = [m for m in ("scrna", "flow") if samples_of(m)]
+COMPARE_TISSUES = [t for t in config["tissues"] if (SHEET.loc[SHEET["modality"] == "scrna", "tissue"] == t).any()]
+COMPARE_SUBSETS = _load_vocabulary(config).subset_ids
+DE_PAIRS = [(s, t) for t in COMPARE_TISSUES for s in COMPARE_SUBSETS]
+
+
+wildcard_constraints:
+    modality=r"scrna|flow",
+
+
+rule compare_composition:
+    input:
+        **{m: f"results/{m}/composition.tsv" for m in COMPARE_MODALITIES},
+    output:
+        report(
+            "results/compare/composition_tests.tsv",
+            caption="../report/compare_composition_tests.rst",
+            category="Comparison",
+            subcategory="Composition",
+        ),
+    log:
+        "logs/compare/composition.log",
+    conda:
+        env("compare")
+    script:
+        "../scripts/compare_composition.py"
+
+
+rule compare_composition_figures:
+    input:
+        tests="results/compare/composition_tests.tsv",
+        composition="results/{modality}/composition.tsv",
+    output:
+        pdf=[
+            "results/compare/figures/composition_forest_{modality}.pdf",
+            "results/compare/figures/composition_heatmap_{modality}.pdf",
+            "results/compare/figures/composition_paired_{modality}.pdf",
+        ],
+        forest=report(
+            "results/compare/figures/composition_forest_{modality}.png",
+            caption="../report/compare_forest.rst",
+            category="Comparison",
+            subcategory="Composition",
+            labels={"figure": "forest plot", "modality": "{modality}"},
+        ),
+        heatmap=report(
+            "results/compare/figures/composition_heatmap_{modality}.png",
+            caption="../report/compare_heatmap.rst",
+            category="Comparison",
+            subcategory="Composition",
+            labels={"figure": "effect heatmap", "modality": "{modality}"},
+        ),
+        paired=report(
+            "results/compare/figures/composition_paired_{modality}.png",
+            caption="../report/compare_paired.rst",
+            category="Comparison",
+            subcategory="Composition",
+            labels={"figure": "paired per patient", "modality": "{modality}"},
+        ),
+    log:
+        "logs/compare/composition_figures_{modality}.log",
+    conda:
+        env("compare")
+    script:
+        "../scripts/compare_composition_figures.py"
+
+
+rule compare_pseudobulk:
+    input:
+        "results/scrna/integrated.h5ad",
+    output:
+        "results/compare/pseudobulk.h5ad",
+    log:
+        "logs/compare/pseudobulk.log",
+    resources:
+        mem_mb=8000,
+    conda:
+        env("compare")
+    script:
+        "../scripts/compare_pseudobulk.py"
+
+
+rule compare_de:
+    input:
+        "results/compare/pseudobulk.h5ad",
+    output:
+        table="results/compare/de/{subset}/{tissue}.tsv",
+        summary="results/compare/de/{subset}/{tissue}.summary.tsv",
+    log:
+        "logs/compare/de/{subset}/{tissue}.log",
+    threads: 1
+    conda:
+        env("compare")
+    script:
+        "../scripts/compare_de.py"
+
+
+rule compare_de_summary:
+    input:
+        tables=[f"results/compare/de/{s}/{t}.tsv" for s, t in DE_PAIRS],
+        summaries=[f"results/compare/de/{s}/{t}.summary.tsv" for s, t in DE_PAIRS],
+    output:
+        index=report(
+            "results/compare/de_summary.tsv",
+            caption="../report/compare_de_summary.rst",
+            category="Comparison",
+            subcategory="Pseudobulk DE",
+        ),
+        volcanos=[
+            report(
+                f"results/compare/figures/volcano_{t}.png",
+                caption="../report/compare_volcano.rst",
+                category="Comparison",
+                subcategory="Pseudobulk DE",
+                labels={"figure": "volcano", "tissue": t},
+            )
+            for t in COMPARE_TISSUES
+        ],
+        pdf=[f"results/compare/figures/volcano_{t}.pdf" for t in COMPARE_TISSUES],
+    log:
+        "logs/compare/de_summary.log",
+    params:
+        pairs=DE_PAIRS,
+        tissues=COMPARE_TISSUES,
+    conda:
+        env("compare")
+    script:
+        "../scripts/compare_de_summary.py"
+
+
+rule compare_scores:
+    input:
+        "results/scrna/integrated.h5ad",
+    output:
+        samples="results/compare/scores.tsv",
+        groups=report(
+            "results/compare/scores_summary.tsv",
+            caption="../report/compare_scores_table.rst",
+            category="Comparison",
+            subcategory="Gene-set scores",
+        ),
+        notes="results/compare/scores_notes.tsv",
+        pdf="results/compare/figures/scores.pdf",
+        figure=report(
+            "results/compare/figures/scores.png",
+            caption="../report/compare_scores.rst",
+            category="Comparison",
+            subcategory="Gene-set scores",
+        ),
+    log:
+        "logs/compare/scores.log",
+    resources:
+        mem_mb=8000,
+    conda:
+        env("compare")
+    script:
+        "../scripts/compare_scores.py"
+
+
+if COMPARE_MODALITIES:
+    FINAL_OUTPUTS += ["results/compare/composition_tests.tsv"]
+    FINAL_OUTPUTS += expand(
+        "results/compare/figures/composition_{fig}_{modality}.png",
+        fig=["forest", "heatmap", "paired"],
+        modality=COMPARE_MODALITIES,
+    )
+if "scrna" in COMPARE_MODALITIES:
+    FINAL_OUTPUTS += [
+        "results/compare/de_summary.tsv",
+        *[f"results/compare/figures/volcano_{t}.png" for t in COMPARE_TISSUES],
+        "results/compare/scores_summary.tsv",
+        "results/compare/figures/scores.png",
+    ]
