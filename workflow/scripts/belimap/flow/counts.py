@@ -38,6 +38,8 @@ def composition_from_counts(counts: pd.DataFrame, specimens: pd.DataFrame, subse
                             bcell_gate: str) -> pd.DataFrame:
     """The composition table (``COMPOSITION_COLUMNS``) from gate counts: n_cells of each subset gate,
     n_bcells of the B-cell gate. Built with the shared ``composition_table`` (one label per B cell)."""
+    if not bcell_gate:
+        raise BelimapError("the gating strategy names no B-cell gate; set bcell_gate in it (YAML) or flow.bcell_gate")
     labels = []
     for sid, tab in counts.groupby("sample_id", sort=False):
         c = tab.set_index("gate_id")["count"]
@@ -99,3 +101,37 @@ def metadata_table(fcs: FcsData, sample_id: str, strategy: Strategy, spill: Spil
     df = pd.DataFrame(rows, columns=["section", "item", "value"])
     df.insert(0, "sample_id", sample_id)
     return df[METADATA_COLUMNS]
+
+
+ACCURACY_COLUMNS = ["sample_id", "subset", "n_true", "n_gated", "recall", "precision", "fraction_true",
+                    "fraction_gated", "abs_error"]
+
+
+def accuracy_table(membership: pd.DataFrame, truth_events: pd.DataFrame, sample_id: str, subsets: list[str],
+                   bcell_gate: str, keep: np.ndarray | None = None) -> pd.DataFrame:
+    """Per-event agreement of each subset gate with the simulator's truth, and the fraction error.
+
+    Truth cells are live single cells (``kind == cell``, ``live == 1``) kept by QC (``keep``), labelled
+    ``flow_subset`` (events QC removed are in no gate, so they are left out of both sides);
+    recall = gated ∩ true / true, precision = gated ∩ true / gated. Fractions are of the B-cell
+    gate (gated) and of all true B-lineage cells (truth).
+    """
+    if len(membership) != len(truth_events):
+        raise BelimapError(f"{sample_id}: membership has {len(membership)} events, truth {len(truth_events)}")
+    valid = ((truth_events["kind"] == "cell") & (truth_events["live"].astype(int) == 1)).to_numpy()
+    if keep is not None:
+        valid &= np.asarray(keep, dtype=bool)
+    lab = truth_events["flow_subset"].fillna("").astype(str).to_numpy()
+    n_true_b = int((valid & (truth_events["bcell_subset"].fillna("").astype(str) != "").to_numpy()).sum())
+    n_gated_b = int(membership[bcell_gate].sum())
+    rows = []
+    for s in subsets:
+        t = valid & (lab == s)
+        g = membership[s].to_numpy().astype(bool)
+        both = int((t & g).sum())
+        ft = t.sum() / n_true_b if n_true_b else np.nan
+        fg = g.sum() / n_gated_b if n_gated_b else np.nan
+        rows.append({"sample_id": sample_id, "subset": s, "n_true": int(t.sum()), "n_gated": int(g.sum()),
+                     "recall": both / t.sum() if t.sum() else np.nan, "precision": both / g.sum() if g.sum() else np.nan,
+                     "fraction_true": ft, "fraction_gated": fg, "abs_error": abs(fg - ft)})
+    return pd.DataFrame(rows, columns=ACCURACY_COLUMNS)

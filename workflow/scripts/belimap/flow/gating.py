@@ -473,3 +473,17 @@ def descendants(result: GatingResult, gate_id: str | None) -> list[str]:
 def membership_table(result: GatingResult) -> pd.DataFrame:
     """One row per event in file order, one 0/1 column per gate ID."""
     return pd.DataFrame({gid: result.masks[gid].astype(np.uint8) for gid in result.gate_ids})
+
+
+def resolve_path(path: str | Path) -> Path:
+    """A strategy/resource path as given if it exists (the study's own), else under belimap's root."""
+    from belimap.config import ROOT
+
+    p = Path(path)
+    return p if p.is_absolute() or p.exists() else ROOT / p
+
+
+def strategy_from_config(flow_cfg: dict) -> Strategy:
+    """The strategy named by config ``flow:`` (with its fallbacks for GatingML/FlowJo strategies)."""
+    return read_strategy(resolve_path(flow_cfg["strategy"]), sample=flow_cfg.get("wsp_sample"),
+                         bcell_gate=flow_cfg.get("bcell_gate"), absorbs=flow_cfg.get("absorbs"))

@@ -89,3 +89,11 @@ def qc_events(fcs: FcsData, sample_id: str, params: QcParams) -> tuple[np.ndarra
         "n_bins": len(bins), "n_bins_flagged": len(flagged_bins), "flags": ";".join(flags) or "ok",
     }], columns=QC_COLUMNS)
     return keep, summary, bins
+
+
+def run_qc(path: str, sample_id: str, flow_cfg: dict) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """QC of one file as config ``flow:`` says (reads only what QC needs: no compensation or gating)."""
+    from belimap.flow.io import read_fcs
+
+    fcs = read_fcs(path, channel_markers=flow_cfg.get("channel_markers"), dataset=int(flow_cfg.get("dataset", 0)))
+    return qc_events(fcs, sample_id, QcParams.from_config(flow_cfg.get("qc")))
