@@ -18,7 +18,7 @@ def main(smk):
     gex.file.close()
     specimens = pd.DataFrame(smk.params.specimens)
     cells = bcr.clonotype_cells(airr, obs, specimens, list(load_vocabulary(cfg).bcell_lineages), cfg["bcr"],
-                                n_jobs=smk.threads)
+                                n_jobs=smk.threads, seed=int(cfg["seed"]))
     write_tsv(cells, smk.output.cells)
     write_tsv(bcr.chain_qc_table(airr), smk.output.chain_qc)
     bcr.write_mudata(bcr.build_mudata(obs, obsm, airr), smk.output.mudata)

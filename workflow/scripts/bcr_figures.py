@@ -11,7 +11,8 @@ def main(smk):
     from belimap.vocab import load_vocabulary
 
     cfg, vocab = smk.config, load_vocabulary(smk.config)
-    tissues, timepoints, subsets, labels = list(cfg["tissues"]), list(cfg["timepoints"]), vocab.subset_ids, vocab.subset_labels()
+    tissues, timepoints = list(cfg["tissues"]), list(cfg["timepoints"])
+    subsets, labels = vocab.subset_ids, vocab.subset_labels()
     read = lambda key: pd.read_csv(smk.input[key], sep="\t")  # noqa: E731
     save_figure(pl.sharing_heatmaps(read("sharing"), tissues, timepoints), smk.output.sharing)
     save_figure(pl.expansion_bars(read("expansion"), tissues, timepoints, subsets, labels), smk.output.expansion)

@@ -12,8 +12,8 @@ def main(smk):
 
     cells = pd.read_csv(smk.input[0], sep="\t", keep_default_na=True, na_values=[""], low_memory=False)
     specimens = pd.DataFrame(smk.params.specimens)
-    tables = bcr.repertoire_tables(cells, specimens, list(smk.config["tissues"]), load_vocabulary(smk.config).subset_ids,
-                                   smk.config["bcr"])
+    subsets = load_vocabulary(smk.config).subset_ids
+    tables = bcr.repertoire_tables(cells, specimens, list(smk.config["tissues"]), subsets, smk.config["bcr"])
     for name, table in tables.items():
         write_tsv(table, smk.output[name])
 

@@ -1,4 +1,4 @@
-"""Rule simulate_bcr: BCR contigs (10x CSV or AIRR TSV, as named in the sheet) for the demo's scRNA cells, and their truth."""
+"""Rule simulate_bcr: BCR contigs (10x CSV or AIRR TSV, by the sheet's path) for the demo's scRNA cells, and truth."""
 
 from belimap.workflow import run
 

@@ -123,7 +123,8 @@ def _empty_airr() -> ad.AnnData:
 def _check_columns(path: Path, columns: pd.Index, required: list[str], what: str) -> None:
     missing = [c for c in required if c not in columns]
     if missing:
-        raise BelimapError(f"{path}: missing column(s) {', '.join(missing)}; expected {what} with {', '.join(required)}")
+        raise BelimapError(f"{path}: missing column(s) {', '.join(missing)}; "
+                           f"expected {what} with {', '.join(required)}")
 
 
 def write_airr_table(adata: ad.AnnData, path: str | Path) -> None:
@@ -193,7 +194,7 @@ def annotate_cells(airr: ad.AnnData, gex_obs: pd.DataFrame, specimens: pd.DataFr
 
 
 def chain_qc_table(airr: ad.AnnData) -> pd.DataFrame:
-    """Per sample: cells with contigs, their chain pairing classes, how many reached the scRNA cells and the analysis."""
+    """Per sample: cells with contigs, their chain pairing classes, how many reached the scRNA cells and analysis."""
     obs = airr.obs
     pairing = pd.crosstab(obs["sample_id"], obs["chain_pairing"].astype(str))
     pairing.columns = [f"n_{c.replace(' ', '_')}" for c in pairing.columns]
@@ -209,7 +210,7 @@ def chain_qc_table(airr: ad.AnnData) -> pd.DataFrame:
 # clonotypes
 # --------------------------------------------------------------------------------------------
 def define_clonotypes(airr: ad.AnnData, params: dict, breakpoints: list[int] | tuple[int, ...] = (1, 2),
-                      n_jobs: int = 1) -> ad.AnnData:
+                      n_jobs: int = 1, seed: int = 0) -> ad.AnnData:
     """Clonotype clusters per patient across all of the patient's specimens (scirpy), on the analysed cells.
 
     Junction distances (``params``: sequence, metric, cutoff) with the same V and J genes define clones
@@ -217,8 +218,10 @@ def define_clonotypes(airr: ad.AnnData, params: dict, breakpoints: list[int] | t
     Adds ``obs`` columns ``clone_id`` (``"{patient}_c{n}"``, numbered by decreasing size; NaN for cells
     not analysed or without the required chains), ``clone_size`` (cells in the patient),
     ``clone_size_sample`` (cells in the specimen) and ``clonal_expansion`` (scirpy's classes within the
-    specimen).
+    specimen). ``seed`` seeds igraph's RNG (Python's ``random``) for ``partitions: leiden``.
     """
+    import random
+
     ir = _ir()
     obs = airr.obs
     for col in ("clone_id", "clonal_expansion"):
@@ -230,6 +233,7 @@ def define_clonotypes(airr: ad.AnnData, params: dict, breakpoints: list[int] | t
         log.warning("no analysed BCR cells: no clonotypes defined")
         return airr
     sub = airr[mask].copy()
+    random.seed(seed)
     ir.pp.ir_dist(sub, metric=params["metric"], sequence=params["sequence"], cutoff=params["cutoff"], n_jobs=n_jobs)
     ir.tl.define_clonotype_clusters(
         sub, sequence=params["sequence"], metric=params["metric"], receptor_arms=params["receptor_arms"],
@@ -354,8 +358,10 @@ def expansion_table(cells: pd.DataFrame, specimens: pd.DataFrame, subsets: list[
     cells = cells[cells["clone_id"].notna()]
     classes = [f"<= {b}" for b in breakpoints] + [f"> {breakpoints[-1]}"]
     names = {c: "n_size_" + c.replace("<= ", "le").replace("> ", "gt") for c in classes}
-    tab = (cells.groupby(["sample_id", "bcell_subset", "clonal_expansion"], observed=True).size()
-           .unstack(fill_value=0).reindex(columns=classes, fill_value=0)) if len(cells) else pd.DataFrame(columns=classes)
+    tab = pd.DataFrame(columns=classes)
+    if len(cells):
+        tab = (cells.groupby(["sample_id", "bcell_subset", "clonal_expansion"], observed=True).size()
+               .unstack(fill_value=0).reindex(columns=classes, fill_value=0))
     spec = specimens.drop_duplicates("sample_id")[["sample_id", "patient_id", "tissue", "timepoint"]]
     grid = pd.MultiIndex.from_product([spec["sample_id"], subsets], names=["sample_id", "bcell_subset"])
     tab = tab.reindex(grid, fill_value=0).rename(columns=names)
@@ -391,8 +397,8 @@ def _order(df: pd.DataFrame, cats: dict[str, list[str]], by: list[str], specimen
             cats.setdefault(col, [str(c) for c in specimens[col].cat.categories])
     for col, order in cats.items():
         if col in key.columns:
-            key[col] = pd.Categorical(key[col].astype(str), categories=list(dict.fromkeys([*order, *key[col].astype(str)])),
-                                      ordered=True)
+            values = key[col].astype(str)
+            key[col] = pd.Categorical(values, categories=list(dict.fromkeys([*order, *values])), ordered=True)
     idx = key.sort_values(by, kind="stable").index
     return df.loc[idx].reset_index(drop=True)
 
@@ -427,10 +433,10 @@ def write_mudata(mdata, path: str | Path) -> None:
 # the branch in two calls (used by the rules and the benchmark alike)
 # --------------------------------------------------------------------------------------------
 def clonotype_cells(airr: ad.AnnData, gex_obs: pd.DataFrame, specimens: pd.DataFrame, bcell_lineages: list[str],
-                    cfg_bcr: dict, n_jobs: int = 1) -> pd.DataFrame:
+                    cfg_bcr: dict, n_jobs: int = 1, seed: int = 0) -> pd.DataFrame:
     """Chain QC, attachment to the scRNA cells and clonotypes (``airr`` is annotated in place); the cell table."""
     annotate_cells(airr, gex_obs, specimens, bcell_lineages, cfg_bcr["chain_qc"])
-    define_clonotypes(airr, cfg_bcr["clonotypes"], cfg_bcr["expansion"]["breakpoints"], n_jobs=n_jobs)
+    define_clonotypes(airr, cfg_bcr["clonotypes"], cfg_bcr["expansion"]["breakpoints"], n_jobs=n_jobs, seed=seed)
     return cell_table(airr)
 
 

@@ -19,7 +19,7 @@ MEASURES = {"jaccard": "Jaccard index", "morisita_horn": "Morisita–Horn index"
 
 
 def sharing_heatmaps(sharing: pd.DataFrame, tissues: list[str], timepoints: list[str]) -> plt.Figure:
-    """Tissue × tissue clone sharing (mean over patients of the estimable pairs), one panel per measure × timepoint."""
+    """Tissue × tissue clone sharing (mean over patients of estimable pairs); one panel per measure × timepoint."""
     tps = [t for t in timepoints if t in set(sharing["timepoint"].astype(str))] or timepoints[:1]
     present = [t for t in tissues if t in set(sharing["tissue_a"]) | set(sharing["tissue_b"])] or tissues
     n = len(present)
@@ -54,7 +54,7 @@ def sharing_heatmaps(sharing: pd.DataFrame, tissues: list[str], timepoints: list
 
 def expansion_bars(expansion: pd.DataFrame, tissues: list[str], timepoints: list[str], subsets: list[str],
                    labels: dict[str, str] | None = None) -> plt.Figure:
-    """Share of each subset's BCR cells in clones with more than one cell in the specimen, per tissue; one panel per timepoint.
+    """Share of a subset's BCR cells in clones with > 1 cell in the specimen, per tissue; one panel per timepoint.
 
     Bars pool the patients (cells summed); dots are single patients.
     """
@@ -85,13 +85,14 @@ def expansion_bars(expansion: pd.DataFrame, tissues: list[str], timepoints: list
         if c == 0:
             ax.set_ylabel("cells in expanded clones (% of subset's BCR cells)")
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[t]) for t in tissues]
-    fig.legend(handles, [t.replace("_", " ") for t in tissues], frameon=False, title="tissue", loc="outside right upper")
+    fig.legend(handles, [t.replace("_", " ") for t in tissues], frameon=False, title="tissue",
+               loc="outside right upper")
     return fig
 
 
 def isotype_bars(isotypes: pd.DataFrame, tissues: list[str], timepoints: list[str], subsets: list[str],
                  labels: dict[str, str] | None = None) -> plt.Figure:
-    """Isotype (heavy-chain class) composition per subset, stacked to 100 %; panels tissue (rows) × timepoint (columns)."""
+    """Isotype (heavy-chain class) composition per subset, stacked to 100 %; panels tissue × timepoint."""
     labels = labels or {}
     tis = [t for t in tissues if t in set(isotypes["tissue"].astype(str))] or tissues[:1]
     tps = [t for t in timepoints if t in set(isotypes["timepoint"].astype(str))] or timepoints[:1]

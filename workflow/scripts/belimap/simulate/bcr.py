@@ -185,7 +185,8 @@ def _cell_receptor(rng, p, cell, patient, tissue, systemic, local, blin, uid) ->
     for k, (locus, v, d, j, c, junction, productive, umis) in enumerate(chains, start=1):
         rows.append({"barcode": bc, "sample_id": cell["sample_id"], "contig_id": f"{bc}_contig_{k}", "chain": locus,
                      "v_gene": v, "d_gene": d or "None", "j_gene": j, "c_gene": c, "productive": productive,
-                     "cdr3": translate(junction) if productive else "None", "cdr3_nt": junction if productive else "None",
+                     "cdr3": translate(junction) if productive else "None",
+                     "cdr3_nt": junction if productive else "None",
                      "umis": umis, "reads": umis * int(rng.integers(40, 400)), "length": int(rng.integers(480, 660))})
     rec["n_contigs"] = len(rows)
     return rows, rec
