@@ -98,6 +98,11 @@ def test_bad_files_raise_one_line(tmp_path):
     (tmp_path / "y.tsv").write_text("cell_id\tjunction\nAAAC-1\tTGT\n")
     with pytest.raises(BelimapError, match=r"missing column\(s\) sequence_id"):
         bcr.read_bcr(tmp_path / "y.tsv", "S1")
+    bulk = pd.read_csv(AIRR_IG, sep="\t")
+    bulk.loc[2, "cell_id"] = None
+    bulk.to_csv(tmp_path / "bulk.tsv", sep="\t", index=False)
+    with pytest.raises(BelimapError, match="row 3: empty cell_id"):
+        bcr.read_bcr(tmp_path / "bulk.tsv", "S1")
     (tmp_path / "z.csv.gz").write_bytes(b"\x00\x01 not gzip")
     with pytest.raises(BelimapError, match="cannot be read as 10x_contigs") as err:
         bcr.read_bcr(tmp_path / "z.csv.gz", "S1")

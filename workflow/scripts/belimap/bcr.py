@@ -98,6 +98,10 @@ def read_bcr(path: str | Path, sample_id: str) -> ad.AnnData:
             _check_columns(path, df.columns, AIRR_COLUMNS, "an AIRR rearrangement TSV")
             if df.empty:
                 return _empty_airr()
+            blank = df["cell_id"].isna() | (df["cell_id"].astype(str).str.strip() == "")
+            if blank.any():
+                raise BelimapError(f"{path} row {int(blank.to_numpy().argmax()) + 1}: empty cell_id; expected "
+                                   "single-cell AIRR data with a cell barcode on every rearrangement")
             for col in ("v_call", "d_call", "j_call"):
                 if col in df.columns:
                     df[col] = df[col].map(gene_call)
