@@ -86,8 +86,7 @@ def _b(y: float, a: float, b: float, c: float, d: float, f: float, x1: float, xt
     return (a * math.exp(b * y) + f) - c / math.exp(d * y)
 
 
-@njit(cache=True, parallel=True)
-def _inverse(y: np.ndarray, a: float, b: float, c: float, d: float, f: float, x1: float, xt: float,
+def _inverse_py(y: np.ndarray, a: float, b: float, c: float, d: float, f: float, x1: float, xt: float,
              taylor: np.ndarray) -> np.ndarray:
     out = np.empty(y.shape[0])
     for i in prange(y.shape[0]):
@@ -99,8 +98,7 @@ def _inverse(y: np.ndarray, a: float, b: float, c: float, d: float, f: float, x1
     return out
 
 
-@njit(cache=True, parallel=True)
-def _forward(x: np.ndarray, out: np.ndarray, a: float, b: float, c: float, d: float, f: float, x1: float, xt: float,
+def _forward_py(x: np.ndarray, out: np.ndarray, a: float, b: float, c: float, d: float, f: float, x1: float, xt: float,
              taylor: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> None:
     n_grid = gx.shape[0]
     tol = 3 * 2.220446049250313e-16
@@ -146,6 +144,22 @@ def _forward(x: np.ndarray, out: np.ndarray, a: float, b: float, c: float, d: fl
         out[i] = 2 * x1 - y if neg else y
 
 
+# Parallel kernels for large arrays; serial ones for small (a thread launch costs more than it saves).
+_inverse_par = njit(cache=True, parallel=True)(_inverse_py)
+_inverse_ser = njit(cache=True)(_inverse_py)
+_forward_par = njit(cache=True, parallel=True)(_forward_py)
+_forward_ser = njit(cache=True)(_forward_py)
+_PARALLEL_MIN = 50_000
+
+
+def _inverse(y: np.ndarray, *args: object) -> np.ndarray:
+    return (_inverse_par if y.shape[0] >= _PARALLEL_MIN else _inverse_ser)(y, *args)
+
+
+def _forward(x: np.ndarray, *args: object) -> None:
+    (_forward_par if x.shape[0] >= _PARALLEL_MIN else _forward_ser)(x, *args)
+
+
 def logicle(x: np.ndarray, t: float = 262144, w: float = 0.5, m: float = 4.5, a: float = 0.0) -> np.ndarray:
     """GatingML 2.0 logicle of ``x`` (any shape), scaled so that ``t`` maps to 1."""
     p = logicle_params(float(t), float(w), float(m), float(a))
@@ -187,5 +201,8 @@ def apply_transform(xform: object, x: np.ndarray) -> np.ndarray:
         # flowutils' formula, vectorised over the column without its copy of the whole matrix
         pre = math.sinh(xform.param_m * math.log(10)) / xform.param_t
         return (np.arcsinh(x * pre) + xform.param_a * math.log(10)) / ((xform.param_m + xform.param_a) * math.log(10))
+    if isinstance(xform, fkt.LinearTransform):
+        # GatingML flin, as flowkit: (x + A) / (T + A)
+        return (np.asarray(x, dtype=np.float64) + xform.param_a) / (xform.param_t + xform.param_a)
     out = xform.apply(np.asarray(x, dtype=np.float64).reshape(-1, 1))
     return np.asarray(out, dtype=np.float64).ravel()
