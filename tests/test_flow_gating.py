@@ -204,3 +204,15 @@ def test_simulator_is_deterministic_and_writes_spillover(study, tmp_path):
     fcs = read_fcs(sheet["path"].iloc[0])
     assert fcs.version == "3.1" and fcs.n_events == 20000 and fcs.spill_text.startswith("10,")
     shutil.rmtree(tmp_path / "raw")
+
+
+def test_throughput_benchmark_runs_and_agrees_with_flowkit():
+    """The small version of benchmarks/flow_throughput.py: it runs and FlowKit agrees on every event."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-W", "ignore", str(ROOT / "benchmarks" / "flow_throughput.py"),
+                          "--events", "30000", "--repeat", "1"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "M events/s" in out.stdout
+    assert ", 0 differing event-gate calls" in out.stdout, out.stdout

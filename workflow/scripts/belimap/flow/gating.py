@@ -424,12 +424,18 @@ def gate_events(strategy: Strategy, fcs: FcsData, spill: Spillover | None = None
     ``spill`` defaults to the file's own (or ``matrix_file``'s) spillover; it is used for dimensions
     whose compensation reference is ``FCS``.
     """
-    from threadpoolctl import threadpool_limits
+    import contextlib
 
     if spill is None:
         spill = spillover_of(fcs, matrix_file)
     # BLAS threads only cost time on these thin (n x 2..12) products; numba does the parallel work.
-    with threadpool_limits(1, user_api="blas"):
+    try:
+        from threadpoolctl import threadpool_limits
+
+        limit = threadpool_limits(1, user_api="blas")
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn/scanpy
+        limit = contextlib.nullcontext()
+    with limit:
         return _gate_events(strategy, fcs, spill, keep)
 
 
