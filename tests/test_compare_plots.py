@@ -1,0 +1,77 @@
+"""Figures of the comparison branch (belimap.pl.compare): drawn from real tables, sparse and empty ones included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from belimap.compare.simulate import simulated_study
+from belimap.compare.stats import TEST_COLUMNS, study_tests
+from belimap.config import ROOT, load_config
+from belimap.pl import compare as pl
+from belimap.pl.palette import save_figure
+from belimap.vocab import load_vocabulary
+
+
+@pytest.fixture(scope="module")
+def study():
+    cfg = load_config(ROOT / "config" / "config.yaml")
+    vocab = load_vocabulary(cfg)
+    comp = simulated_study(cfg, {}, seed=21)
+    return cfg, vocab, comp, study_tests({"scrna": comp}, cfg, vocab)
+
+
+def _saved(fig, path, formats=("pdf",)):
+    files = save_figure(fig, path, formats)
+    assert all(f.exists() and f.stat().st_size > 1000 for f in files)
+    return files
+
+
+def test_composition_figures(study, tmp_path):
+    cfg, vocab, comp, tests = study
+    T, P = cfg["tissues"], cfg["timepoints"]
+    fig = pl.forest_figure(tests, T, P, vocab)
+    assert len(fig.axes) == len(T) + 1  # one panel per tissue + tissue contrasts
+    assert any(t.get_text() == pl.NOT_TESTABLE for t in fig.axes[0].texts)  # germinal centre in blood
+    _saved(fig, tmp_path / "forest.pdf")
+    heat = pl.effect_heatmap(tests, T, P, vocab)
+    marks = [t.get_text() for t in heat.axes[0].texts]
+    n_sig = int((tests["q_value"] < 0.05).sum())
+    assert sum(m.startswith("*") for m in marks) == n_sig and marks.count(pl.NOT_TESTABLE) == int((~tests["testable"]).sum())
+    _saved(heat, tmp_path / "heat.pdf", ("pdf", "png"))
+    paired = pl.paired_figure(comp, T, P, vocab, min_bcells=10)
+    n_lines = sum(len(ax.lines) for ax in paired.axes[: len(vocab.subset_ids)])  # blood row
+    assert n_lines == len(vocab.subset_ids) * (comp["patient_id"].nunique() + 1)
+    _saved(paired, tmp_path / "paired.pdf")
+
+
+def test_figures_of_empty_tables(study, tmp_path):
+    cfg, vocab, comp, _ = study
+    empty = pd.DataFrame(columns=TEST_COLUMNS)
+    _saved(pl.forest_figure(empty, cfg["tissues"], cfg["timepoints"], vocab), tmp_path / "f.pdf")
+    _saved(pl.effect_heatmap(empty, cfg["tissues"], cfg["timepoints"], vocab), tmp_path / "h.pdf")
+    _saved(pl.paired_figure(comp.iloc[0:0], cfg["tissues"], cfg["timepoints"], vocab), tmp_path / "p.pdf")
+    _saved(pl.volcano_figure({("naive", "blood"): pd.DataFrame(columns=["gene", "timepoint"])}, "blood", vocab),
+           tmp_path / "v.pdf")
+    _saved(pl.scores_figure(pd.DataFrame(columns=["gene_set", "tissue"]), {"x": "X"}, cfg["tissues"], cfg["timepoints"],
+                            vocab), tmp_path / "s.pdf")
+
+
+def test_volcano_and_scores(study, tmp_path):
+    cfg, vocab, _, _ = study
+    rng = np.random.default_rng(0)
+    de = pd.DataFrame({"gene": [f"G{i}" for i in range(200)], "timepoint": "week12", "reference": "baseline",
+                       "log2_fold_change": rng.normal(0, 1, 200), "p_value": rng.uniform(0, 1, 200)})
+    de["padj"] = np.where(np.arange(200) < 7, 0.001, 0.5)
+    fig = pl.volcano_figure({("naive", "blood"): de, ("plasma_cell", "blood"): de.iloc[0:0]}, "blood", vocab)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 1 and "7 genes" in visible[0].get_title()
+    _saved(fig, tmp_path / "volcano.pdf")
+    per = pd.DataFrame([{"sample_id": f"P{p}_{t}_{tp}", "patient_id": f"P{p}", "tissue": t, "timepoint": tp, "subset": s,
+                         "gene_set": g, "n_cells": 10, "mean_score": rng.normal(), "median_score": 0.0}
+                        for p in range(3) for t in ["blood", "lymph_node"] for tp in ["baseline", "week12"]
+                        for s in ["naive", "plasmablast"] for g in ["baff_axis", "interferon"]])
+    fig = pl.scores_figure(per, {"baff_axis": "BAFF receptors", "interferon": "IFN"}, cfg["tissues"], cfg["timepoints"], vocab)
+    assert len(fig.axes) == 4
+    _saved(fig, tmp_path / "scores.pdf")
