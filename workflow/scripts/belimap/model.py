@@ -37,7 +37,8 @@ OUTCOME_STATUS = {"responder": 1, "non_responder": 0}
 # features
 # ----------------------------------------------------------------------------------------------
 def clinical_features(table: pd.DataFrame, activity: pd.DataFrame, features: list[str], baseline_visit: str,
-                      visits: list[str], log_features: list[str]) -> pd.DataFrame:
+                      visits: list[str], log_features: list[str], thresholds: dict[str, float] | None = None
+                      ) -> pd.DataFrame:
     """Baseline clinical features per patient: the baseline visit's value, else the screening value.
 
     ``activity`` supplies the scores (``sledai2k``); the table supplies labs and static columns
@@ -58,6 +59,8 @@ def clinical_features(table: pd.DataFrame, activity: pd.DataFrame, features: lis
             rows = pd.to_numeric(rows, errors="coerce").dropna()
             vals.loc[rows.index] = rows
         out[f"clinical:{f}"] = np.log1p(vals) if f in log_features else vals
+        if thresholds and f in thresholds:  # a published cut-off as its own 0/1 feature
+            out[f"clinical:{f}>={thresholds[f]:g}"] = (vals >= thresholds[f]).astype(float).where(vals.notna())
     return out
 
 
@@ -254,17 +257,20 @@ def fit_response_model(X: pd.DataFrame, y: pd.Series, pending: pd.DataFrame, mcf
             boots.append(m.named_steps["clf"].coef_[0])
             if len(Xp):
                 pred_boot.append(m.predict_proba(Xp)[:, 1])
-    B = np.array(boots) if boots else np.full((1, X.shape[1]), np.nan)
-    coefs = pd.DataFrame({"feature": X.columns, "source": [c.split(":")[0] if c.startswith("clinical:") else "immune"
+    nan = np.full(X.shape[1], np.nan)
+    B = np.array(boots) if boots else None
+    coefs = pd.DataFrame({"feature": X.columns, "source": ["clinical" if c.startswith("clinical:") else "immune"
                                                           for c in X.columns],
-                          "coefficient": coef, "ci_low": np.nanquantile(B, 0.025, axis=0),
-                          "ci_high": np.nanquantile(B, 0.975, axis=0),
-                          "selection_frequency": (np.abs(B) > 1e-10).mean(axis=0) if boots else np.nan})
+                          "coefficient": coef, "ci_low": nan if B is None else np.quantile(B, 0.025, axis=0),
+                          "ci_high": nan if B is None else np.quantile(B, 0.975, axis=0),
+                          "selection_frequency": nan if B is None else (np.abs(B) > 1e-10).mean(axis=0)})
     coefs = coefs.reindex(coefs["coefficient"].abs().sort_values(ascending=False).index)[COEF_COLUMNS]
     if len(Xp):
-        pb = np.array(pred_boot) if pred_boot else np.full((1, len(Xp)), np.nan)
+        pb = np.array(pred_boot) if pred_boot else None
+        nanp = np.full(len(Xp), np.nan)
         preds = pd.DataFrame({"patient_id": pending.index, "probability": final.predict_proba(Xp)[:, 1],
-                              "ci_low": np.nanquantile(pb, 0.025, axis=0), "ci_high": np.nanquantile(pb, 0.975, axis=0)})
+                              "ci_low": nanp if pb is None else np.quantile(pb, 0.025, axis=0),
+                              "ci_high": nanp if pb is None else np.quantile(pb, 0.975, axis=0)})
     else:
         preds = pd.DataFrame(columns=PRED_COLUMNS)
     summary.update({"status": "fitted", "auc": auc, "auc_ci_low": lo, "auc_ci_high": hi, "permutation_p": p,
@@ -297,7 +303,7 @@ def prepare(table: pd.DataFrame, activity: pd.DataFrame, response: pd.DataFrame,
             ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, list[str]]:
     """Feature matrix, outcome and pending patients from the clinical layer and the composition tables."""
     clin = clinical_features(table, activity, list(mcfg["clinical_features"]), clinical_cfg["baseline_visit"],
-                             list(clinical_cfg["visits"]), list(mcfg["log_features"]))
+                             list(clinical_cfg["visits"]), list(mcfg["log_features"]), mcfg["thresholds"])
     imm = immune_features(compositions, mcfg["immune"]["timepoint"] or timepoint, mcfg["immune"]["tissues"],
                           mcfg["immune"]["subsets"])
     return model_inputs(response, clin, imm, mcfg["outcome"], mcfg["immune"]["min_coverage"])

@@ -28,7 +28,10 @@ def consort_counts(eligibility: pd.DataFrame, enrolled: list[str], response: pd.
     rows = [("assessed", "patients assessed for eligibility", len(eligibility))]
     excluded = eligibility[eligibility["eligible"] != "yes"]
     rows.append(("excluded", "excluded", len(excluded)))
-    for reason, n in excluded["first_reason"].value_counts(sort=False).items():
+    # reasons in the trial file's order (criterion columns follow "reasons" in eligibility.tsv)
+    crit = list(eligibility.columns[list(eligibility.columns).index("reasons") + 1:])
+    pos = lambda r: (crit.index(r.split(":")[0]) if r.split(":")[0] in crit else len(crit), r)  # noqa: E731
+    for reason, n in sorted(excluded["first_reason"].value_counts().items(), key=lambda kv: pos(kv[0])):
         rows.append(("excluded_reason", reason, int(n)))
     n_elig = int((eligibility["eligible"] == "yes").sum())
     rows.append(("eligible", "eligible", n_elig))

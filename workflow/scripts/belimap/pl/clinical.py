@@ -21,38 +21,62 @@ STATUS_LABELS = {"responder": "SRI-4 responder", "non_responder": "non-responder
                  "not_assessable": "not assessable"}
 
 
-def _box(ax: plt.Axes, x: float, y: float, text: str, width: float = 0.42, fc: str = "white") -> None:
-    ax.text(x, y, text, ha="center", va="center", fontsize=7, wrap=True,
-            bbox={"boxstyle": "square,pad=0.5", "fc": fc, "ec": "black", "lw": 0.8})
+LINE = 0.16  # inches per text line of the CONSORT diagram (7 pt text)
+
+
+def _rect(ax: plt.Axes, x0: float, x1: float, top: float, lines: list[str], fc: str = "white") -> float:
+    """Draw a box of ``lines`` (left-aligned) from ``top`` downwards; return its bottom (in line units)."""
+    from matplotlib.patches import Rectangle
+
+    h = len(lines) + 0.8
+    ax.add_patch(Rectangle((x0, top), x1 - x0, h, fc=fc, ec="black", lw=0.8))
+    ax.text(x0 + 0.015, top + 0.4, "\n".join(lines), ha="left", va="top", fontsize=7, linespacing=1.25)
+    return top + h
+
+
+def _arrow(ax: plt.Axes, x0: float, y0: float, x1: float, y1: float) -> None:
+    ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "->", "lw": 0.8})
 
 
 def consort_diagram(counts: pd.DataFrame, path: str | Path, title: str = "") -> list[Path]:
     """Assessed → excluded (by reason) → enrolled → specimens (tissue | modality | timepoint) → analysed."""
     get = lambda stage: counts[counts["stage"] == stage]  # noqa: E731
     n = lambda stage: int(get(stage)["n"].sum())  # noqa: E731
+    short = lambda t, w: textwrap.shorten(str(t), w, placeholder="…")  # noqa: E731
     reasons = get("excluded_reason")
-    specimens = get("specimens")
-    analysed = get("analysed")
-    lines_excl = [f"Excluded (n = {n('excluded')})"] + [
-        "  • " + textwrap.shorten(r, 60, placeholder="…") + f" (n = {k})" for r, k in zip(reasons["group"], reasons["n"], strict=True)]
-    lines_spec = ["Specimens (tissue | modality | timepoint)"] + [f"  {g}: {k}" for g, k in zip(specimens["group"], specimens["n"], strict=True)]
-    lines_an = ["Analysed at the response visit"] + [f"  {g}: {k}" for g, k in zip(analysed["group"], analysed["n"], strict=True)]
-    height = 4.5 + 0.14 * (len(lines_excl) + len(lines_spec) + len(lines_an))
-    fig, ax = plt.subplots(figsize=(7.2, height))
+    excl = [f"Excluded (n = {n('excluded')})"] + [f"• {short(r.split(': ', 1)[-1], 46)} (n = {k})" for r, k in zip(reasons["group"], reasons["n"], strict=True)]
+    spec = get("specimens")
+    by_tm: dict[str, list[str]] = {}
+    for g, k in zip(spec["group"], spec["n"], strict=True):
+        tissue, modality, tp = (x.strip() for x in g.split("|"))
+        by_tm.setdefault(f"{tissue}, {modality}", []).append(f"{tp} {k}")
+    spec_lines = ["Specimens of enrolled patients"] + [f"  {k}: " + ", ".join(v) for k, v in by_tm.items()]
+    if len(spec_lines) == 1:
+        spec_lines.append("  none in the sample sheet")
+    extra = get("specimens_not_enrolled")
+    spec_lines += [f"  {short(g, 60)}" for g in extra["group"]]
+    enrol = [f"Eligible (n = {n('eligible')})", f"Enrolled (n = {n('enrolled')})"]
+    if n("not_enrolled"):
+        enrol.append(f"Eligible, not enrolled (n = {n('not_enrolled')})")
+    an = get("analysed")
+    analysed = ["Analysed at the response visit"] + [f"  {g}: {k}" for g, k in zip(an["group"], an["n"], strict=True)]
+    gap = 1.6
+    total = 1.8 + max(len(excl) + 0.8, 2) + 2 * gap + len(enrol) + len(spec_lines) + len(analysed) + 3 * 0.8 + 2 * gap + 0.5
+    fig, ax = plt.subplots(figsize=(7.2, total * LINE + (0.3 if title else 0)))
     ax.set_axis_off()
     ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ys = [0.95, 0.72, 0.52, 0.30, 0.07]
-    _box(ax, 0.3, ys[0], f"Assessed for eligibility (n = {n('assessed')})")
-    _box(ax, 0.75, (ys[0] + ys[2]) / 2 + 0.05, "\n".join(lines_excl), fc="#F2F2F2")
-    _box(ax, 0.3, ys[2], f"Eligible (n = {n('eligible')})\nEnrolled (n = {n('enrolled')})"
-         + (f"\nEligible, not enrolled (n = {n('not_enrolled')})" if n("not_enrolled") else ""))
-    _box(ax, 0.3, ys[3], "\n".join(lines_spec) if len(specimens) else "No specimens in the sample sheet")
-    _box(ax, 0.3, ys[4], "\n".join(lines_an))
-    for a, b in zip(ys[:1] + ys[2:4], ys[2:], strict=False):
-        ax.annotate("", xy=(0.3, b + 0.045), xytext=(0.3, a - 0.045), arrowprops={"arrowstyle": "->", "lw": 0.8})
-    ax.annotate("", xy=(0.53, (ys[0] + ys[2]) / 2 + 0.05), xytext=(0.3, (ys[0] + ys[2]) / 2 + 0.05),
-                arrowprops={"arrowstyle": "->", "lw": 0.8})
+    ax.set_ylim(total, 0)
+    xm0, xm1, xc = 0.0, 0.47, 0.235
+    y = _rect(ax, xm0, xm1, 0, [f"Assessed for eligibility (n = {n('assessed')})"])
+    top_excl = y + gap / 2
+    y_excl = _rect(ax, 0.54, 1.0, top_excl, excl, fc="#F2F2F2")
+    _arrow(ax, xc, top_excl + (y_excl - top_excl) / 2, 0.54, top_excl + (y_excl - top_excl) / 2)
+    top = max(y_excl, y + 2) + gap / 2
+    _arrow(ax, xc, y, xc, top)
+    y = _rect(ax, xm0, xm1, top, enrol)
+    for lines in (spec_lines, analysed):
+        _arrow(ax, xc, y, xc, y + gap)
+        y = _rect(ax, xm0, xm1, y + gap, lines)
     if title:
         ax.set_title(title)
     return save_figure(fig, path, formats=("pdf", "png", "svg"))
