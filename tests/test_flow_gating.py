@@ -194,6 +194,12 @@ def test_absolute_counts_use_reference_gate(study, strategy):
     assert sample_counts(res, "s1", None)["cells_per_ul"].isna().all()
     with pytest.raises(BelimapError, match="reference_gate"):
         sample_counts(res, "s1", 1000.0, reference_gate="nope")
+    # counting beads (single platform): any gate of the strategy can play the bead gate here
+    beads = sample_counts(res, "s1", None, bead_gate="monocyte_check", beads_per_ul=50.0).set_index("gate_id")
+    n_beads = beads.loc["monocyte_check", "count"]
+    assert beads.loc["CD19pos", "cells_per_ul"] == pytest.approx(beads.loc["CD19pos", "count"] / n_beads * 50.0)
+    with pytest.raises(BelimapError, match="bead_gate"):
+        sample_counts(res, "s1", None, bead_gate="nope", beads_per_ul=50.0)
 
 
 def test_simulator_is_deterministic_and_writes_spillover(study, tmp_path):

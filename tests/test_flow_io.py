@@ -124,6 +124,15 @@ def test_multi_dataset_file(tmp_path):
         read_fcs(path, dataset=2)
 
 
+def test_fcs2_header_reads(tmp_path):
+    data = bytearray(_one_dataset(200, 3, "x"))
+    data[:6] = b"FCS2.0"
+    path = tmp_path / "old.fcs"
+    path.write_bytes(bytes(data))
+    fcs = read_fcs(path)
+    assert fcs.version == "2.0" and fcs.n_events == 200
+
+
 def test_inspect_command_on_fcs(real_dir, capsys):
     from belimap.cli import main
 

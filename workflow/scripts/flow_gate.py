@@ -14,8 +14,9 @@ def main(smk):
     cfg = smk.config["flow"]
     fs = gate_file(smk.input.fcs, cfg, keep=np.load(smk.input.keep))
     cpu = smk.params.meta.get("cells_per_ul", "")
+    ab = cfg["absolute"]
     counts = sample_counts(fs.result, smk.wildcards.sample, float(cpu) if cpu not in ("", "nan") else None,
-                           cfg["absolute"]["reference_gate"])
+                           ab["reference_gate"], ab.get("bead_gate"), ab.get("beads_per_ul"))
     write_tsv(counts, smk.output.counts)
     write_tsv(membership_table(fs.result), smk.output.events)
     write_tsv(metadata_table(fs.fcs, smk.wildcards.sample, fs.strategy, fs.spill, fs.result), smk.output.metadata)

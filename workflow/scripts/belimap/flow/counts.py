@@ -16,11 +16,16 @@ METADATA_COLUMNS = ["sample_id", "section", "item", "value"]
 
 
 def sample_counts(result: GatingResult, sample_id: str, cells_per_ul: float | None = None,
-                  reference_gate: str = "live") -> pd.DataFrame:
-    """Counts of one file; ``cells_per_ul`` of a gate = sheet count × gate count / reference-gate count.
+                  reference_gate: str = "live", bead_gate: str | None = None,
+                  beads_per_ul: float | None = None) -> pd.DataFrame:
+    """Counts of one file with absolute counts (cells/µL) when the sheet or counting beads allow.
 
-    The sample sheet's ``cells_per_ul`` is the lymphocyte count per µL of blood (a haematology
-    analyser's number), i.e. the live single lymphocytes: ``flow.absolute.reference_gate``.
+    Sheet count: the sample sheet's ``cells_per_ul`` is the lymphocyte count per µL of blood (a
+    haematology analyser's number), i.e. the live single lymphocytes ``reference_gate``; a gate's
+    cells/µL = ``cells_per_ul`` × gate count / reference count. Beads (single-platform, e.g.
+    TruCount): with ``bead_gate`` in the strategy and the beads' concentration in the stained
+    sample ``beads_per_ul``, cells/µL = gate count / bead count × ``beads_per_ul``. The sheet wins
+    when both are given.
     """
     tab = counts_table(result)
     tab.insert(0, "sample_id", sample_id)
@@ -31,6 +36,12 @@ def sample_counts(result: GatingResult, sample_id: str, cells_per_ul: float | No
         ref = result.count(reference_gate)
         if ref > 0:
             tab["cells_per_ul"] = float(cells_per_ul) * tab["count"] / ref
+    elif bead_gate and beads_per_ul:
+        if bead_gate not in result.masks:
+            raise BelimapError(f"flow.absolute.bead_gate '{bead_gate}' is not a gate of {result.strategy.source}")
+        beads = result.count(bead_gate)
+        if beads > 0:
+            tab["cells_per_ul"] = tab["count"] / beads * float(beads_per_ul)
     return tab[SAMPLE_COUNT_COLUMNS]
 
 
