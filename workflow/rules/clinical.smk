@@ -1,6 +1,10 @@
 # Clinical layer: eligibility → CONSORT, disease activity (SLEDAI-2K, LLDAS), SRI-4 response, and the
 # week-48 response model on baseline clinical + immune features. Active when clinical.table is set.
+from belimap.clinical.facts import resolve as _clinical_path
+
 CLINICAL = bool(config["clinical"]["table"])
+# A relative table path is looked up in the working directory, then in belimap's folder (the demo).
+CLINICAL_TABLE = str(_clinical_path(config["clinical"]["table"])) if CLINICAL else ""
 # Composition tables of the modalities in the sheet: the model's immune features.
 MODEL_MODALITIES = [m for m in ("scrna", "flow") if samples_of(m)]
 
@@ -9,7 +13,7 @@ if CLINICAL:
 
     rule clinical_tables:
         input:
-            table=config["clinical"]["table"],
+            table=CLINICAL_TABLE,
             sheet=config["samples"],
         output:
             eligibility="results/clinical/eligibility.tsv",
@@ -50,7 +54,7 @@ if CLINICAL:
 
     rule model_response:
         input:
-            table=config["clinical"]["table"],
+            table=CLINICAL_TABLE,
             activity="results/clinical/activity.tsv",
             response="results/clinical/response.tsv",
             compositions=[f"results/{m}/composition.tsv" for m in MODEL_MODALITIES],
@@ -75,7 +79,6 @@ if CLINICAL:
         params:
             config=config,
             modalities=MODEL_MODALITIES,
-            outdir="results/model",
         threads: 2
         conda:
             env("clinical")

@@ -1,5 +1,7 @@
 """Week-48 response model (or, with too few patients, the descriptive comparison) and its figures."""
 
+from pathlib import Path
+
 import pandas as pd
 
 from belimap.clinical.table import read_clinical_table
@@ -17,7 +19,7 @@ def main(snakemake):
                                      cfg["clinical"], mcfg, cfg["timepoints"][0])
     seed = mcfg.get("seed", cfg["seed"])
     result = fit_response_model(X, y, pending, mcfg, seed, n_jobs=snakemake.threads)
-    write_model(result, X, y, pending, dropped, snakemake.params.outdir)
+    write_model(result, X, y, pending, dropped, Path(snakemake.output.summary).parent)
     if result.fitted:
         model_figure(result.roc, result.calibration, result.coefficients, result.summary, snakemake.output.model_pdf)
     else:

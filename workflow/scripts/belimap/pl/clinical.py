@@ -96,10 +96,12 @@ def activity_over_time(activity: pd.DataFrame, response: pd.DataFrame, visits: l
         ax.set_xticks(range(len(visits)), visits, rotation=30)
         ax.set_xlabel("Visit")
         ax.set_ylabel(label)
+        ax.set_ylim(bottom=0)
+    axes[1].set_ylim(0, 3.05)
     handles = [plt.Line2D([], [], color=c, marker="o", ms=3, label=STATUS_LABELS[s]) for s, c in STATUS_COLOURS.items()
                if s in set(status.values())]
     if handles:
-        axes[1].legend(handles=handles, frameon=False, loc="upper right")
+        axes[1].legend(handles=handles, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.suptitle(f"Disease activity per patient (n = {act['patient_id'].nunique()})")
     fig.tight_layout()
     return save_figure(fig, path)
