@@ -8,7 +8,7 @@ from belimap.workflow import run
 
 def main(snakemake):
     cfg = snakemake.params.config
-    read = lambda p: pd.read_csv(p, sep="\t")  # noqa: E731
+    read = lambda p: pd.read_csv(p, sep="\t", dtype={"patient_id": str})  # noqa: E731
     consort_diagram(read(snakemake.input.consort), snakemake.output.consort_pdf, title=cfg.get("study", ""))
     activity_over_time(read(snakemake.input.activity), read(snakemake.input.response),
                        list(cfg["clinical"]["visits"]), snakemake.output.activity_pdf)
