@@ -370,7 +370,6 @@ class _Columns:
         return out
 
 
-#: Transforms that are strictly increasing with a closed-form inverse (gate bounds map exactly).
 def _raw_bound(xf: object, v: float | None) -> float | None:
     """A bound on the transformed scale as a raw value: the closed-form inverse of the transform."""
     from flowkit import transforms as fkt
@@ -400,14 +399,10 @@ def _box_in_raw_space(gate: object, strategy: Strategy) -> list | None:
 
     ok = (fkt.LogicleTransform, fkt.LinearTransform, fkt.AsinhTransform)
     xfs = strategy.gs.transformations
-    if isinstance(gate, fkg.RectangleGate):
-        dims = gate.dimensions
-    elif isinstance(gate, fkg.QuadrantGate):
-        dims = gate.dimensions
-    else:
+    if not isinstance(gate, (fkg.RectangleGate, fkg.QuadrantGate)):
         return None
     out = []
-    for d in dims:
+    for d in gate.dimensions:
         if type(d).__name__ == "RatioDimension":
             return None
         xf = xfs.get(d.transformation_ref) if d.transformation_ref else None

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.colors import LogNorm
 from matplotlib.patches import Ellipse, Polygon, Rectangle
 
+from belimap.flow.gating import gate_tree
 from belimap.pl.palette import save_figure, subset_colours, tissue_colours
 from belimap.vocab import Vocabulary
 
@@ -96,7 +97,7 @@ def gating_figure(result: object, sample_id: str, path: str | Path, max_points: 
     nrow = math.ceil(n / ncol) if n else 1
     fig, axes = plt.subplots(nrow, ncol, figsize=(2.6 * ncol, 2.4 * nrow), squeeze=False)
     gs = result.strategy.gs
-    ids, parents, keys = __import__("belimap.flow.gating", fromlist=["gate_tree"]).gate_tree(result.strategy)
+    keys = gate_tree(result.strategy)[2]
     for ax, (parent, dims, gids) in zip(axes.ravel(), panels, strict=False):
         pmask = np.ones(len(next(iter(result.masks.values()))), bool) if parent == "root" else result.masks[parent]
         sel = np.flatnonzero(pmask)
