@@ -251,6 +251,7 @@ def gate_tree(strategy: Strategy) -> tuple[list[str], dict[str, str], dict[str, 
             gs.get_gate(name, path)
         except QuadrantReferenceError:
             quad_parents[(name, tuple(path))] = path[:-1]
+
     def uid(name: str, path: tuple[str, ...]) -> str:
         if names.count(name) == 1:
             return name
