@@ -13,6 +13,15 @@ plasmablasts -40 %), other tissues as in the demo profile; power = share of stud
 blood week-12 vs baseline test of the subset has q < 0.05 in the true direction (aim >= 0.8 for
 naive, transitional and memory).
 
+Measured 2026-11-22 (100 studies per scenario, seed 1000):
+  cells/specimen  mean FDP  p<0.05 rate | transitional  naive  unsw. memory  sw. memory  plasmablast
+  1500 (demo)     0.000     0.037       | 0.38          0.98   0.62          0.99        0.00
+  5000            0.020     0.056       | 0.84          1.00   0.98          1.00        0.06
+Transitional B cells are ~6 % of ~130 blood B cells at 1500 cells/specimen (2-3 cells left at week
+12): power needs ~5000 cells per specimen, a typical 10x recovery. Plasmablasts fall by ~25 % as a
+share of B cells (not 40 %) because naive cells fall at the same time; their -40 % is an absolute
+count effect, which flow cells/uL measures and a composition test cannot.
+
     .venv/bin/python benchmarks/composition_calibration.py [--sims 40] [--seed 1000]
 """
 
@@ -50,14 +59,19 @@ def power(cfg: dict, n_sims: int, seed: int, n_patients: int = 6) -> pd.Series:
     vocab = load_vocabulary(cfg)
     over = {"effects": {"blood": {"week12": BLISS_WEEK12}}}
     hits = {s: 0 for s in BLISS_WEEK12}
+    n_b = []
     for i in range(n_sims):
-        res = study_tests({"scrna": simulated_study(cfg, over, seed=seed + i, n_patients=n_patients)}, cfg, vocab)
+        comp = simulated_study(cfg, over, seed=seed + i, n_patients=n_patients)
+        n_b.append(comp.loc[comp["tissue"] == "blood"].drop_duplicates("sample_id")["n_bcells"].median())
+        res = study_tests({"scrna": comp}, cfg, vocab)
         blood = res[(res["comparison"] == "treatment") & (res["tissue"] == "blood") & (res["timepoint"] == "week12")]
         blood = blood.set_index("subset")
         for s, fold in BLISS_WEEK12.items():
             r = blood.loc[s]
             hits[s] += int(bool(r["testable"]) and r["q_value"] < 0.05 and np.sign(r["log_odds_ratio"]) == np.sign(np.log(fold)))
-    return pd.Series({s: h / n_sims for s, h in hits.items()}, name="power")
+    out = pd.Series({s: h / n_sims for s, h in hits.items()}, name="power")
+    out.attrs["blood_bcells_median"] = float(np.median(n_b))
+    return out
 
 
 def main() -> None:
@@ -78,7 +92,8 @@ def main() -> None:
         print(f"  mean false-discovery proportion (q < 0.05): {cal['mean_fdp']:.3f}  (target <= 0.05)")
         print(f"  per-test rate of p < 0.05 under the null:   {cal['type1_p05']:.3f}  (nominal 0.05)")
         pw = power(cfg, args.sims, args.seed + 100_000)
-        print(f"power: {args.sims} studies, 6 patients, blood week12 vs baseline, q < 0.05 in the true direction")
+        print(f"power: {args.sims} studies, 6 patients, blood week12 vs baseline, q < 0.05 in the true direction "
+              f"(median {pw.attrs['blood_bcells_median']:.0f} B-lineage cells per blood specimen)")
         for s, v in pw.items():
             print(f"  {s:<18} fold {BLISS_WEEK12[s]:<4} power {v:.2f}")
     print(f"({time.time() - t0:.0f} s)")

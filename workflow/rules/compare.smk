@@ -3,7 +3,9 @@
 from belimap.vocab import load_vocabulary as _load_vocabulary
 
 # Modalities with a composition table, and the subset × tissue pairs of pseudobulk DE (known from
-# the vocabulary and the sheet, so every DE file is a plain output; empty groups get a note).
+# the vocabulary and the sheet, so every DE file is a plain output; groups too small to test get a
+# header-only table and a note in de_summary.tsv). One DE job runs them all: each fit takes seconds,
+# while a job per pair would pay Python start-up and imports two dozen times.
 COMPARE_MODALITIES = [m for m in ("scrna", "flow") if samples_of(m)]
 COMPARE_TISSUES = [t for t in config["tissues"] if (SHEET.loc[SHEET["modality"] == "scrna", "tissue"] == t).any()]
 COMPARE_SUBSETS = _load_vocabulary(config).subset_ids
@@ -90,28 +92,28 @@ rule compare_de:
     input:
         "results/compare/pseudobulk.h5ad",
     output:
-        table="results/compare/de/{subset}/{tissue}.tsv",
-        summary="results/compare/de/{subset}/{tissue}.summary.tsv",
-    log:
-        "logs/compare/de/{subset}/{tissue}.log",
-    threads: 1
-    conda:
-        env("compare")
-    script:
-        "../scripts/compare_de.py"
-
-
-rule compare_de_summary:
-    input:
         tables=[f"results/compare/de/{s}/{t}.tsv" for s, t in DE_PAIRS],
-        summaries=[f"results/compare/de/{s}/{t}.summary.tsv" for s, t in DE_PAIRS],
-    output:
         index=report(
             "results/compare/de_summary.tsv",
             caption="../report/compare_de_summary.rst",
             category="Comparison",
             subcategory="Pseudobulk DE",
         ),
+    log:
+        "logs/compare/de.log",
+    params:
+        pairs=DE_PAIRS,
+    threads: 2
+    conda:
+        env("compare")
+    script:
+        "../scripts/compare_de.py"
+
+
+rule compare_volcano:
+    input:
+        [f"results/compare/de/{s}/{t}.tsv" for s, t in DE_PAIRS],
+    output:
         volcanos=[
             report(
                 f"results/compare/figures/volcano_{t}.png",
@@ -124,14 +126,14 @@ rule compare_de_summary:
         ],
         pdf=[f"results/compare/figures/volcano_{t}.pdf" for t in COMPARE_TISSUES],
     log:
-        "logs/compare/de_summary.log",
+        "logs/compare/volcano.log",
     params:
         pairs=DE_PAIRS,
         tissues=COMPARE_TISSUES,
     conda:
         env("compare")
     script:
-        "../scripts/compare_de_summary.py"
+        "../scripts/compare_volcano.py"
 
 
 rule compare_scores:

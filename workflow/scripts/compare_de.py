@@ -1,4 +1,4 @@
-"""Rule compare_de: DESeq2 (~ patient + timepoint) of one B subset in one tissue, with its notes."""
+"""Rule compare_de: DESeq2 (~ patient + timepoint) per B subset × tissue, and the index of all runs."""
 
 from belimap.workflow import run
 
@@ -7,17 +7,21 @@ def main(smk):
     import logging
 
     import anndata as ad
+    import pandas as pd
 
     from belimap.compare.pseudobulk import PseudobulkParams, differential_expression
     from belimap.io import write_tsv
 
     pb = ad.read_h5ad(smk.input[0])
-    table, summary = differential_expression(pb, smk.wildcards.subset, smk.wildcards.tissue, list(smk.config["timepoints"]),
-                                             PseudobulkParams.from_config(smk.config), n_cpus=smk.threads)
-    for row in summary.itertuples():
-        logging.info("%s %s %s: %s %s", row.subset, row.tissue, row.timepoint, row.status, row.note)
-    write_tsv(table, smk.output.table)
-    write_tsv(summary, smk.output.summary)
+    params, timepoints = PseudobulkParams.from_config(smk.config), list(smk.config["timepoints"])
+    summaries = []
+    for (subset, tissue), path in zip(smk.params.pairs, smk.output.tables, strict=True):
+        table, summary = differential_expression(pb, subset, tissue, timepoints, params, n_cpus=smk.threads)
+        for row in summary.itertuples():
+            logging.info("%s %s %s: %s %s", subset, tissue, row.timepoint, row.status, row.note)
+        write_tsv(table, path)
+        summaries.append(summary.assign(path=path))
+    write_tsv(pd.concat(summaries, ignore_index=True), smk.output.index)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake
