@@ -58,7 +58,10 @@ def clinical_features(table: pd.DataFrame, activity: pd.DataFrame, features: lis
             rows = merged[merged["visit"] == v].set_index("patient_id")[f]
             rows = pd.to_numeric(rows, errors="coerce").dropna()
             vals.loc[rows.index] = rows
-        out[f"clinical:{f}"] = np.log1p(vals) if f in log_features else vals
+        if f in log_features:
+            out[f"clinical:log1p_{f}"] = np.log1p(vals)
+        else:
+            out[f"clinical:{f}"] = vals
         if thresholds and f in thresholds:  # a published cut-off as its own 0/1 feature
             out[f"clinical:{f}>={thresholds[f]:g}"] = (vals >= thresholds[f]).astype(float).where(vals.notna())
     return out

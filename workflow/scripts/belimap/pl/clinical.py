@@ -21,6 +21,11 @@ STATUS_LABELS = {"responder": "SRI-4 responder", "non_responder": "non-responder
                  "not_assessable": "not assessable"}
 
 
+def _trunc(text: str, width: int) -> str:
+    """Cut a label to ``width`` characters (feature names have no spaces for textwrap to break at)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 LINE = 0.16  # inches per text line of the CONSORT diagram (7 pt text)
 
 
@@ -124,7 +129,7 @@ def responder_comparison(X: pd.DataFrame, y: pd.Series, path: str | Path, messag
         ax.set_xticks([0, 1], ["non-resp.", "resp."])
         ax.set_xlim(-0.6, 1.6)
         name = col.split(":", 1)[1] if col.startswith("clinical:") else col
-        ax.set_title(textwrap.shorten(name, 34, placeholder="…"), fontsize=7)
+        ax.set_title(_trunc(name, 34), fontsize=7)
         ax.set_ylabel("fraction of B cells" if not col.startswith("clinical:") else "value (baseline)")
     for ax in axes.ravel()[len(cols):]:
         ax.set_axis_off()
@@ -155,7 +160,7 @@ def model_figure(roc: pd.DataFrame, calibration: pd.DataFrame, coefficients: pd.
     c = coefficients.head(top).iloc[::-1]
     yy = np.arange(len(c))
     ax.barh(yy, c["coefficient"], color=[TOL_BRIGHT[2] if v > 0 else TOL_BRIGHT[1] for v in c["coefficient"]])
-    ax.set_yticks(yy, [textwrap.shorten(f, 30, placeholder="…") for f in c["feature"]], fontsize=6)
+    ax.set_yticks(yy, [_trunc(f, 36) for f in c["feature"]], fontsize=6)
     for yi, f in zip(yy, c["selection_frequency"], strict=True):
         ax.text(ax.get_xlim()[1], yi, f" {f:.0%}", va="center", fontsize=6)
     ax.axvline(0, color="black", lw=0.6)
