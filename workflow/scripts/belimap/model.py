@@ -44,10 +44,12 @@ def clinical_features(table: pd.DataFrame, activity: pd.DataFrame, features: lis
     ``activity`` supplies the scores (``sledai2k``); the table supplies labs and static columns
     (age is usually recorded at screening only). ``log_features`` enter as ``log(1 + x)``.
     """
-    merged = table.drop(columns=[c for c in activity.columns if c in table.columns and c not in ("patient_id", "visit")])
+    shared = [c for c in activity.columns if c in table.columns and c not in ("patient_id", "visit")]
+    merged = table.drop(columns=shared)
     merged = merged.assign(visit=merged["visit"].astype(str)).merge(
         activity.assign(visit=activity["visit"].astype(str)), on=["patient_id", "visit"], how="left")
-    order = [baseline_visit] + [v for v in visits if v != baseline_visit and visits.index(v) < visits.index(baseline_visit)]
+    before = [v for v in visits if visits.index(v) < visits.index(baseline_visit)]
+    order = [baseline_visit] + before[::-1]  # baseline, else the latest visit before it
     out = pd.DataFrame(index=sorted(merged["patient_id"].unique()))
     for f in features:
         if f not in merged.columns:
@@ -145,7 +147,8 @@ def mean_auc(y: np.ndarray, oof: np.ndarray) -> float:
     return float(np.mean([roc_auc_score(y, p) for p in oof]))
 
 
-def bootstrap_auc_ci(y: np.ndarray, oof: np.ndarray, n_boot: int, seed: int, level: float = 0.95) -> tuple[float, float]:
+def bootstrap_auc_ci(y: np.ndarray, oof: np.ndarray, n_boot: int, seed: int, level: float = 0.95
+                     ) -> tuple[float, float]:
     """Percentile CI of the repeat-averaged AUC over patient bootstrap resamples."""
     if n_boot <= 0:
         return math.nan, math.nan
@@ -277,10 +280,12 @@ def fit_response_model(X: pd.DataFrame, y: pd.Series, pending: pd.DataFrame, mcf
     else:
         preds = pd.DataFrame(columns=PRED_COLUMNS)
     summary.update({"status": "fitted", "auc": auc, "auc_ci_low": lo, "auc_ci_high": hi, "permutation_p": p,
-                    "n_permutations": mcfg["n_permutations"], "outer_folds": min(mcfg["outer_folds"], min(n_resp, n_non)),
+                    "n_permutations": mcfg["n_permutations"],
+                    "outer_folds": min(mcfg["outer_folds"], min(n_resp, n_non)),
                     "inner_folds": mcfg["inner_folds"], "repeats": mcfg["repeats"], "best_C": best_c,
                     "n_selected": int((np.abs(coef) > 1e-10).sum())})
-    msg = (f"Nested {summary['outer_folds']}-fold CV repeated {mcfg['repeats']}x on {n} patients ({n_resp} responders): "
+    msg = (f"Nested {summary['outer_folds']}-fold CV repeated {mcfg['repeats']}x on {n} patients "
+           f"({n_resp} responders): "
            f"AUC {auc:.2f} (95% CI {lo:.2f}-{hi:.2f}, permutation p = {p:.3g}).")
     return ModelResult(True, msg, summary, cv, roc, cal, coefs, preds, desc)
 

@@ -25,13 +25,14 @@ from belimap.errors import BelimapError
 
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
 
+_RULES = {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/rule"}}
 _RULE = {
     "type": "object",
     "oneOf": [
         {"required": ["field", "op", "value"],
          "properties": {"field": {"type": "string"}, "op": {"enum": [*OPS, "in", "any_of_sites"]}}},
-        {"required": ["all_of"], "properties": {"all_of": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/rule"}}}},
-        {"required": ["any_of"], "properties": {"any_of": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/rule"}}}},
+        {"required": ["all_of"], "properties": {"all_of": _RULES}},
+        {"required": ["any_of"], "properties": {"any_of": _RULES}},
     ],
 }
 TRIAL_SCHEMA = {

@@ -77,12 +77,14 @@ def _check(facts: ClinicalFacts, where: str) -> None:
     acr_items = set(crit["ACR_1997"]["items"])
     for col, text in cls["acr_1997"]["columns"].items():
         if text not in acr_items:
-            raise BelimapError(f"{where}: acr_1997 column '{col}': item '{text}' is not in criteria.json ACR_1997.items")
+            raise BelimapError(
+                f"{where}: acr_1997 column '{col}': item '{text}' is not in criteria.json ACR_1997.items")
     for part in ("clinical", "immunologic"):
         known = set(crit["SLICC_2012"][part])
         for col, text in cls["slicc_2012"][part].items():
             if text not in known:
-                raise BelimapError(f"{where}: slicc_2012 column '{col}': item '{text}' is not in criteria.json SLICC_2012.{part}")
+                raise BelimapError(
+                    f"{where}: slicc_2012 column '{col}': item '{text}' is not in criteria.json SLICC_2012.{part}")
     for dom in cls["eular_acr_2019"]["clinical_domains"]:
         if dom not in facts.eular_items:
             raise BelimapError(f"{where}: eular_acr_2019 clinical domain '{dom}' is not in criteria.json")
@@ -90,7 +92,8 @@ def _check(facts: ClinicalFacts, where: str) -> None:
     for organ, names in facts.lldas["no_activity_in"].items():
         for n in names:
             if n not in weights:
-                raise BelimapError(f"{where}: lldas.no_activity_in.{organ}: '{n}' is not a SLEDAI-2K descriptor of criteria.json")
+                raise BelimapError(
+                    f"{where}: lldas.no_activity_in.{organ}: '{n}' is not a SLEDAI-2K descriptor of criteria.json")
 
 
 @lru_cache(maxsize=8)

@@ -50,7 +50,8 @@ def refuse_identifiers(df: pd.DataFrame, path: str | Path, schema: dict) -> None
         hits = df[col].astype(str).str.contains(EMAIL)
         if hits.any():
             i = int(np.flatnonzero(hits.to_numpy())[0]) + 1
-            raise BelimapError(f"{path} row {i}: column '{col}' holds an e-mail address; direct identifiers are not accepted")
+            raise BelimapError(
+                f"{path} row {i}: column '{col}' holds an e-mail address; direct identifiers are not accepted")
 
 
 def _convert(value: str, prop: dict, where: str, col: str) -> object:
@@ -120,4 +121,5 @@ def first_available(table: pd.DataFrame, visits: list[str]) -> pd.DataFrame:
     """Per patient, the row of the first of ``visits`` that the patient has (e.g. screening, else baseline)."""
     sub = table[table["visit"].isin(visits)].copy()
     sub["_order"] = sub["visit"].astype(str).map({v: i for i, v in enumerate(visits)})
-    return sub.sort_values(["patient_id", "_order"]).drop_duplicates("patient_id").drop(columns="_order").set_index("patient_id")
+    sub = sub.sort_values(["patient_id", "_order"]).drop_duplicates("patient_id")
+    return sub.drop(columns="_order").set_index("patient_id")

@@ -49,7 +49,8 @@ def consort_diagram(counts: pd.DataFrame, path: str | Path, title: str = "") -> 
     n = lambda stage: int(get(stage)["n"].sum())  # noqa: E731
     short = lambda t, w: textwrap.shorten(str(t), w, placeholder="…")  # noqa: E731
     reasons = get("excluded_reason")
-    excl = [f"Excluded (n = {n('excluded')})"] + [f"• {short(r.split(': ', 1)[-1], 46)} (n = {k})" for r, k in zip(reasons["group"], reasons["n"], strict=True)]
+    excl = [f"Excluded (n = {n('excluded')})"] + [f"• {short(r.split(': ', 1)[-1], 46)} (n = {k})"
+                                                  for r, k in zip(reasons["group"], reasons["n"], strict=True)]
     spec = get("specimens")
     by_tm: dict[str, list[str]] = {}
     for g, k in zip(spec["group"], spec["n"], strict=True):
@@ -66,7 +67,8 @@ def consort_diagram(counts: pd.DataFrame, path: str | Path, title: str = "") -> 
     an = get("analysed")
     analysed = ["Analysed at the response visit"] + [f"  {g}: {k}" for g, k in zip(an["group"], an["n"], strict=True)]
     gap = 1.6
-    total = 1.8 + max(len(excl) + 0.8, 2) + 2 * gap + len(enrol) + len(spec_lines) + len(analysed) + 3 * 0.8 + 2 * gap + 0.5
+    total = (1.8 + max(len(excl) + 0.8, 2) + 2 * gap + len(enrol) + len(spec_lines) + len(analysed) + 3 * 0.8
+             + 2 * gap + 0.5)
     fig, ax = plt.subplots(figsize=(7.2, total * LINE + (0.3 if title else 0)))
     ax.set_axis_off()
     ax.set_xlim(0, 1)
@@ -87,7 +89,8 @@ def consort_diagram(counts: pd.DataFrame, path: str | Path, title: str = "") -> 
     return save_figure(fig, path, formats=("pdf", "png", "svg"))
 
 
-def activity_over_time(activity: pd.DataFrame, response: pd.DataFrame, visits: list[str], path: str | Path) -> list[Path]:
+def activity_over_time(activity: pd.DataFrame, response: pd.DataFrame, visits: list[str], path: str | Path
+                       ) -> list[Path]:
     """SLEDAI-2K and PGA per patient over visits, coloured by response status."""
     status = response.set_index("patient_id")["status"].to_dict() if len(response) else {}
     act = activity[activity["patient_id"].isin(status)] if status else activity

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from belimap.clinical.facts import load_facts
-from belimap.config import deep_merge
+from belimap.config import ROOT, deep_merge
 from belimap.io import write_tsv
 from belimap.simulate.cohort import Cohort, simulate_cohort
 
@@ -57,7 +57,8 @@ def _classification_items(facts, sledai: dict, labs_flags: dict) -> dict:
     e = facts.classification["eular_acr_2019"]["prefix"]
     on = ["acr97_malar_rash", "acr97_arthritis", "acr97_immunologic", "acr97_ana",
           "slicc_acute_cutaneous", "slicc_synovitis", "slicc_ana", "slicc_anti_dsdna",
-          facts.classification["eular_acr_2019"]["entry"], e + "joint_involvement", e + "anti_dsDNA_or_anti_Sm", e + "ACLE"]
+          facts.classification["eular_acr_2019"]["entry"], e + "joint_involvement", e + "anti_dsDNA_or_anti_Sm",
+          e + "ACLE"]
     if sledai.get("mucosal_ulcers"):
         on += ["acr97_oral_ulcers", "slicc_oral_nasal_ulcers", e + "oral_ulcers"]
     if sledai.get("alopecia"):
@@ -83,8 +84,10 @@ def _baseline_patient(rng: np.random.Generator, p: dict, facts, arm: str) -> dic
         "arm": arm, "age": int(rng.integers(p["age"]["low"], p["age"]["high"] + 1)),
         "sex": "F" if rng.random() < p["female_fraction"] else "M",
         **labs,
-        "proteinuria_g24h": float(np.round(rng.uniform(0.6, 1.5), 2)) if desc["proteinuria"] else float(np.round(rng.uniform(0.05, 0.3), 2)),
-        "prednisone_mg": float(np.round(rng.uniform(lab["prednisone_mg"]["low"], lab["prednisone_mg"]["high"]) * 2) / 2),
+        "proteinuria_g24h": float(np.round(rng.uniform(0.6, 1.5) if desc["proteinuria"] else rng.uniform(0.05, 0.3),
+                                           2)),
+        "prednisone_mg": float(np.round(rng.uniform(lab["prednisone_mg"]["low"], lab["prednisone_mg"]["high"]) * 2)
+                               / 2),
         "pga": float(np.round(rng.uniform(lab["pga"]["low"], lab["pga"]["high"]), 1)),
         "active_arthritis_sites": str(rng.choice(p["arthritis_sites"])),
         "haemolytic_anaemia": 0, "gi_activity": 0,
@@ -151,7 +154,8 @@ def _visits(rng: np.random.Generator, pid: str, base: dict, responder: bool, pen
         gone = removed if last else [d for d in removed if rng.random() < frac]
         desc = {d: (0 if d in gone else base[d]) for d in sledai_keys}
         row = {"patient_id": pid, "visit": v, "arm": base["arm"], **desc, **_follow_labs(rng, base, p),
-               "proteinuria_g24h": base["proteinuria_g24h"] if desc["proteinuria"] else float(np.round(rng.uniform(0.05, 0.3), 2)),
+               "proteinuria_g24h": (base["proteinuria_g24h"] if desc["proteinuria"]
+                                    else float(np.round(rng.uniform(0.05, 0.3), 2))),
                "prednisone_mg": float(max(2.5, np.round(base["prednisone_mg"] * (1 - taper * frac) * 2) / 2)),
                "pga": pga_end if last else float(np.round(base_pga + frac * (pga_end - base_pga), 1)),
                "active_arthritis_sites": "none" if "arthritis" in gone else base["active_arthritis_sites"],
@@ -188,10 +192,11 @@ def simulate_clinical(cohort: Cohort, n_screen_failures: int | None = None, seed
     nt = naive_transitional(cohort, resp["immune"]["tissue"], resp["immune"]["subsets"]).reindex(patients)
     nt_z = ((nt - nt.mean()) / (nt.std(ddof=0) or 1.0)).fillna(0.0)
     lab = p["labs"]["anti_dsdna"]
-    score = pd.Series({pid: sum(facts.sledai_weights[d] * base[pid][d] for d in facts.sledai_weights) for pid in patients})
+    weights = facts.sledai_weights
+    score = pd.Series({pid: sum(weights[d] * base[pid][d] for d in weights) for pid in patients})
     lin = (resp["intercept"] + resp["sledai_ge_10"] * (score >= 10).astype(float)
-           + resp["log_anti_dsdna_z"] * pd.Series({pid: (np.log(base[pid]["anti_dsdna"]) - np.log(lab["median"])) / lab["sdlog"]
-                                                    for pid in patients})
+           + resp["log_anti_dsdna_z"] * pd.Series({pid: (np.log(base[pid]["anti_dsdna"]) - np.log(lab["median"]))
+                                                    / lab["sdlog"] for pid in patients})
            + resp["low_complement"] * pd.Series({pid: float(base[pid]["low_complement"]) for pid in patients})
            + resp["naive_transitional_z"] * nt_z)
     prob = pd.Series(_sigmoid(lin.to_numpy()), index=patients)
@@ -223,7 +228,8 @@ def simulate_clinical(cohort: Cohort, n_screen_failures: int | None = None, seed
                       "naive_transitional": np.nan, "oracle_probability": np.nan, "sri4": np.nan, "pending": 0})
         for t in trials:
             fails = sorted(mode["fails"].get(t, []))
-            elig.append({"patient_id": pid, "trial": t, "eligible": "no" if fails else "yes", "excluded_by": ";".join(fails)})
+            elig.append({"patient_id": pid, "trial": t, "eligible": "no" if fails else "yes",
+                         "excluded_by": ";".join(fails)})
     columns = (["patient_id", "visit", "arm", "age", "sex"] + list(facts.sledai_weights)
                + ["anti_dsdna", "c3", "c4", "igg", "iga", "egfr", "proteinuria_g24h", "prednisone_mg", "pga",
                   "bilag_new_a", "bilag_new_b", "active_arthritis_sites", "haemolytic_anaemia", "gi_activity",
@@ -296,7 +302,7 @@ def simulate_large_cohort(n_patients: int = 120, seed: int = 1, signal: bool = T
     """
     from belimap.config import load_config
 
-    cfg = copy.deepcopy(base_cfg) if base_cfg else load_config(Path(__file__).resolve().parents[4] / "config" / "config.yaml")
+    cfg = copy.deepcopy(base_cfg) if base_cfg else load_config(ROOT / "config" / "config.yaml")
     first = cfg["timepoints"][0]
     sim = {"seed": seed, "n_patients": n_patients, "design": {t: [first] for t in cfg["tissues"]}}
     clin = copy.deepcopy(clinical or {})
