@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
-from belimap.config import validate_config
+from belimap.config import resource_path, validate_config
 from belimap.errors import BelimapError
 from belimap.io import read_sample_sheet
 
@@ -53,6 +53,19 @@ def specimens_of(modality):
     """Specimen table (sample_id, patient_id, tissue, timepoint) of ``modality``'s rows."""
     rows = SHEET[SHEET["modality"] == modality]
     return rows[["sample_id", "patient_id", "tissue", "timepoint"]].astype(str).to_dict("list")
+
+
+def cfg_sections(*keys):
+    """Params helper: the config sections a rule depends on, so that editing one of them (and only
+    those) reruns the rule. Scripts read their settings from ``snakemake.params.cfg``."""
+    return {k: config[k] for k in keys}
+
+
+#: Vocabulary files, inputs of every rule that labels or plots subsets (editing markers reruns them).
+VOCAB = [
+    str(resource_path(config, "bcell_subsets")),
+    str(resource_path(config, "lineage_markers")),
+]
 
 
 def env(name):

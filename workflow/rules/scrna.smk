@@ -20,6 +20,7 @@ rule scrna_qc:
         "logs/scrna/qc/{sample}.log",
     params:
         meta=sample_meta("scrna"),
+        cfg=cfg_sections("seed", "scrna"),
     threads: 1
     resources:
         mem_mb=4000,
@@ -50,6 +51,8 @@ rule scrna_integrate:
         "results/scrna/clustered.h5ad",
     log:
         "logs/scrna/integrate.log",
+    params:
+        cfg=cfg_sections("seed", "scrna", "tissues", "timepoints"),
     threads: 2
     resources:
         mem_mb=16000,
@@ -62,14 +65,15 @@ rule scrna_integrate:
 
 rule scrna_annotate:
     input:
-        "results/scrna/clustered.h5ad",
+        h5ad="results/scrna/clustered.h5ad",
+        vocab=VOCAB,
     output:
         integrated="results/scrna/integrated.h5ad",
         bcells="results/scrna/bcells.h5ad",
     log:
         "logs/scrna/annotate.log",
     params:
-        specimens=specimens_of("scrna"),
+        cfg=cfg_sections("seed", "scrna", "resources"),
     threads: 2
     resources:
         mem_mb=16000,
@@ -82,7 +86,8 @@ rule scrna_annotate:
 
 rule scrna_composition:
     input:
-        "results/scrna/integrated.h5ad",
+        h5ad="results/scrna/integrated.h5ad",
+        vocab=VOCAB,
     output:
         subsets="results/scrna/composition.tsv",
         lineages="results/scrna/lineages.tsv",
@@ -91,6 +96,7 @@ rule scrna_composition:
         "logs/scrna/composition.log",
     params:
         specimens=specimens_of("scrna"),
+        cfg=cfg_sections("resources"),
     conda:
         env("scrna")
     script:
@@ -100,7 +106,9 @@ rule scrna_composition:
 rule scrna_figures:
     input:
         h5ad="results/scrna/integrated.h5ad",
+        bcells="results/scrna/bcells.h5ad",
         composition="results/scrna/composition.tsv",
+        vocab=VOCAB,
     output:
         pdf=multiext("results/scrna/figures/", "umap.pdf", "markers.pdf", "composition_bars.pdf", "patient_lines.pdf"),
         umap=report("results/scrna/figures/umap.png", caption="../report/scrna_umap.rst", category="scRNA-seq"),
@@ -117,6 +125,8 @@ rule scrna_figures:
         ),
     log:
         "logs/scrna/figures.log",
+    params:
+        cfg=cfg_sections("tissues", "timepoints", "resources"),
     conda:
         env("report")
     script:
@@ -129,10 +139,13 @@ rule scrna_accuracy:
         composition="results/scrna/composition.tsv",
         truth_cells=f"{SIM_DIR}/truth/cells.tsv",
         truth_composition=f"{SIM_DIR}/truth/composition.tsv",
+        vocab=VOCAB,
     output:
         report("results/scrna/accuracy.tsv", caption="../report/scrna_accuracy.rst", category="scRNA-seq"),
     log:
         "logs/scrna/accuracy.log",
+    params:
+        cfg=cfg_sections("resources"),
     conda:
         env("scrna")
     script:

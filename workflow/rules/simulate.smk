@@ -12,7 +12,7 @@ if SIMULATE:
         log:
             "logs/simulate/scrna.log",
         params:
-            config=config,
+            cfg=cfg_sections("simulate", "tissues", "timepoints", "resources"),
         conda:
             env("scrna")
         script:

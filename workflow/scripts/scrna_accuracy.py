@@ -11,7 +11,7 @@ def main(smk):
     from belimap.scrna import accuracy_against_truth, composition_error
     from belimap.vocab import load_vocabulary
 
-    vocab = load_vocabulary(smk.config)
+    vocab = load_vocabulary(smk.params.cfg)
     adata = ad.read_h5ad(smk.input.h5ad, backed="r")
     scores = accuracy_against_truth(adata, pd.read_csv(smk.input.truth_cells, sep="\t"), vocab)
     scores["fraction_mae"] = composition_error(pd.read_csv(smk.input.composition, sep="\t"),

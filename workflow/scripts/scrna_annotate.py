@@ -10,8 +10,8 @@ def main(smk):
     from belimap.io import write_h5ad
     from belimap.vocab import load_vocabulary
 
-    adata = ad.read_h5ad(smk.input[0])
-    bcells = scrna.annotate(adata, load_vocabulary(smk.config), smk.config)
+    adata = ad.read_h5ad(smk.input.h5ad)
+    bcells = scrna.annotate(adata, load_vocabulary(smk.params.cfg), smk.params.cfg)
     write_h5ad(bcells, smk.output.bcells)
     write_h5ad(adata, smk.output.integrated)
 

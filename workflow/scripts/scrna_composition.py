@@ -11,8 +11,8 @@ def main(smk):
     from belimap.io import write_tsv
     from belimap.vocab import load_vocabulary
 
-    adata = ad.read_h5ad(smk.input[0], backed="r")
-    subsets, lineages = scrna.compositions(adata, pd.DataFrame(smk.params.specimens), load_vocabulary(smk.config))
+    adata = ad.read_h5ad(smk.input.h5ad, backed="r")
+    subsets, lineages = scrna.compositions(adata, pd.DataFrame(smk.params.specimens), load_vocabulary(smk.params.cfg))
     write_tsv(subsets, smk.output.subsets)
     write_tsv(lineages, smk.output.lineages)
     notes = [str(n) for n in adata.uns.get("notes", [])]

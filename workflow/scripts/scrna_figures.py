@@ -12,10 +12,11 @@ def main(smk):
     from belimap.pl import scrna as pl
     from belimap.vocab import load_vocabulary
 
-    cfg, vocab = smk.config, load_vocabulary(smk.config)
+    cfg, vocab = smk.params.cfg, load_vocabulary(smk.params.cfg)
     adata = ad.read_h5ad(smk.input.h5ad)
+    bcells = ad.read_h5ad(smk.input.bcells)
     comp = pd.read_csv(smk.input.composition, sep="\t")
-    save_figure(pl.umaps(adata, vocab, cfg), smk.output.umap)
+    save_figure(pl.umaps(adata, vocab, cfg, bcells), smk.output.umap)
     save_figure(pl.marker_dotplot(adata, vocab), smk.output.markers)
     save_figure(pl.composition_bars(comp, vocab, cfg).figure, smk.output.bars)
     save_figure(pl.patient_lines(comp, vocab, cfg), smk.output.lines)

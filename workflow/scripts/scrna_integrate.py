@@ -9,8 +9,8 @@ def main(smk):
     from belimap import scrna
     from belimap.io import write_h5ad
 
-    adata = scrna.concat_samples([ad.read_h5ad(p) for p in smk.input], smk.config)
-    scrna.integrate(adata, smk.config)
+    adata = scrna.concat_samples([ad.read_h5ad(p) for p in smk.input], smk.params.cfg)
+    scrna.integrate(adata, smk.params.cfg)
     write_h5ad(adata, smk.output[0])
 
 

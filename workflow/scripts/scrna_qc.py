@@ -9,7 +9,7 @@ def main(smk):
     from belimap.pl import save_figure
     from belimap.pl.scrna import qc_sample
 
-    kept, table, _ = scrna.preprocess_sample(smk.input[0], smk.params.meta, smk.config)
+    kept, table, _ = scrna.preprocess_sample(smk.input[0], smk.params.meta, smk.params.cfg)
     write_tsv(table, smk.output.table)
     save_figure(qc_sample(table, dict(kept.uns.get("qc", {})), smk.params.meta["sample_id"]), smk.output.pdf)
     write_h5ad(kept, smk.output.h5ad)

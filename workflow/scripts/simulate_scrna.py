@@ -10,8 +10,8 @@ def main(smk):
     from belimap.simulate.cohort import simulate_cohort
     from belimap.simulate.study import write_modality
 
-    sheet = read_sample_sheet(smk.input.sheet, smk.config, check_files=False).astype({"tissue": str, "timepoint": str})
-    write_modality("scrna", simulate_cohort(smk.config), sheet, Path(smk.output.cells).parent.parent)
+    sheet = read_sample_sheet(smk.input.sheet, smk.params.cfg, check_files=False).astype({"tissue": str, "timepoint": str})
+    write_modality("scrna", simulate_cohort(smk.params.cfg), sheet, Path(smk.output.cells).parent.parent)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

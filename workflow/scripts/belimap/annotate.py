@@ -3,7 +3,7 @@
 Pass 1 labels every cell with a lineage: Leiden clusters are labelled by the lineage whose markers
 (``resources/markers/lineages.yaml``) score highest in the cluster. Pass 2 re-embeds the B lineage
 and labels each cell with a subset of ``resources/bcell_subsets.yaml``: per-cell marker scores
-(up minus down markers) are averaged over the cell's B-cell neighbourhood, which keeps the signal
+(up minus down markers) are averaged with the cell's B-cell neighbourhood, which keeps the signal
 of a small compartment (e.g. transitional cells) that a coarse cluster would swallow, then the best
 subset allowed for the cell's lineage and tissue is taken.
 """
@@ -144,10 +144,15 @@ def label_bcell_subsets(adata: ad.AnnData, vocab: Vocabulary, params: dict, inte
 
 
 def _smooth(scores: np.ndarray, conn: sp.spmatrix) -> np.ndarray:
-    """Average each cell's scores with its neighbours' (weights: the kNN connectivities, self = 1)."""
-    w = sp.identity(conn.shape[0], format="csr") + sp.csr_matrix(conn)
+    """Half the cell's own scores, half the connectivity-weighted mean of its neighbours'.
+
+    Equal weight to the cell keeps small compartments (e.g. plasmablasts beside plasma cells) from
+    being averaged into a larger neighbour, while the neighbourhood half removes dropout noise.
+    """
+    w = sp.csr_matrix(conn)
     deg = np.asarray(w.sum(axis=1)).ravel()
-    return np.asarray(sp.diags(1.0 / deg) @ w @ scores)
+    deg[deg == 0] = 1.0
+    return 0.5 * scores + 0.5 * np.asarray(sp.diags(1.0 / deg) @ w @ scores)
 
 
 def _allowed(bcells: ad.AnnData, vocab: Vocabulary) -> np.ndarray:

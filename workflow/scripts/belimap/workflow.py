@@ -22,6 +22,7 @@ def run(snakemake: Any, main: Callable[[Any], None]) -> None:
     sys.stderr = handle
     logging.basicConfig(stream=handle, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         force=True)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
     try:
         import scanpy as sc
 

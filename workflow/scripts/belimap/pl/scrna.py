@@ -43,8 +43,12 @@ def qc_sample(table: pd.DataFrame, thresholds: dict, sample_id: str) -> plt.Figu
     return fig
 
 
-def umaps(adata: ad.AnnData, vocab: Vocabulary, cfg: dict) -> plt.Figure:
-    """UMAP of all cells coloured by tissue, timepoint and lineage, and of B cells by subset."""
+def umaps(adata: ad.AnnData, vocab: Vocabulary, cfg: dict, bcells: ad.AnnData | None = None) -> plt.Figure:
+    """UMAP of all cells coloured by tissue, timepoint and lineage, and of the B lineage by subset.
+
+    With ``bcells`` (the B-lineage re-embedding) the subset panel uses its own UMAP, where subsets
+    separate; otherwise B cells are highlighted on the study UMAP.
+    """
     fig, axes = plt.subplots(2, 2, figsize=(9, 8))
     xy = adata.obsm["X_umap"]
     b = adata.obs["bcell_subset"].astype(str) != ""
@@ -57,13 +61,15 @@ def umaps(adata: ad.AnnData, vocab: Vocabulary, cfg: dict) -> plt.Figure:
     rng = np.random.default_rng(0)
     order = rng.permutation(adata.n_obs)  # draw in random order so no group hides another
     for ax, (key, colours, labels, title) in zip(axes.ravel(), panels, strict=True):
-        values = adata.obs[key].astype(str).to_numpy()
-        if key == "bcell_subset":
+        values, pts, idx = adata.obs[key].astype(str).to_numpy(), xy, order
+        if key == "bcell_subset" and bcells is not None and "X_umap" in bcells.obsm:
+            values, pts = bcells.obs[key].astype(str).to_numpy(), bcells.obsm["X_umap"]
+            idx = np.random.default_rng(0).permutation(bcells.n_obs)
+            title = "B-cell subset (B-lineage re-embedding)"
+        elif key == "bcell_subset":
             ax.scatter(xy[~b.to_numpy(), 0], xy[~b.to_numpy(), 1], s=1, c="#DDDDDD", rasterized=True)
             idx = order[b.to_numpy()[order]]
-        else:
-            idx = order
-        ax.scatter(xy[idx, 0], xy[idx, 1], s=1, c=[colours.get(v, "#000000") for v in values[idx]], rasterized=True)
+        ax.scatter(pts[idx, 0], pts[idx, 1], s=1, c=[colours.get(v, "#000000") for v in values[idx]], rasterized=True)
         present = [k for k in colours if k in set(values)]
         handles = [plt.Line2D([], [], ls="", marker="o", ms=4, color=colours[k], label=(labels or {}).get(k, k))
                    for k in present]
@@ -85,13 +91,15 @@ def marker_dotplot(adata: ad.AnnData, vocab: Vocabulary) -> plt.Figure:
     sub = adata[adata.obs["lineage"].isin(lineages).to_numpy()].copy()
     sub.obs["lineage"] = pd.Categorical(sub.obs["lineage"].astype(str), categories=lineages)
     sc.pl.dotplot(sub, {k: v for k, v in lin_markers.items() if k in lineages}, groupby="lineage", ax=axes[0],
-                  show=False, title="Lineage markers")
+                  show=False)
+    axes[0].set_ylabel("Lineage markers, all cells", labelpad=30)
     b = adata[adata.obs["bcell_subset"].astype(str) != ""].copy()
     subsets = [s for s in vocab.subset_ids if (b.obs["bcell_subset"] == s).any()]
     if b.n_obs and subsets:
         b.obs["bcell_subset"] = pd.Categorical(b.obs["bcell_subset"], categories=subsets)
         sc.pl.dotplot(b, {k: v for k, v in sub_markers.items() if k in subsets}, groupby="bcell_subset",
-                      ax=axes[1], show=False, title="B-cell subset markers (B lineage)")
+                      ax=axes[1], show=False)
+        axes[1].set_ylabel("B-cell subset markers, B lineage", labelpad=30)
     else:
         axes[1].text(0.5, 0.5, "no B-lineage cells", ha="center", transform=axes[1].transAxes)
         axes[1].axis("off")
@@ -131,14 +139,22 @@ def patient_lines(comp: pd.DataFrame, vocab: Vocabulary, cfg: dict) -> plt.Figur
     for i, t in enumerate(tissues):
         for j, s in enumerate(subsets):
             ax = axes[i, j]
+            if i == 0:
+                ax.set_title(vocab.subset_labels()[s], fontsize=7)
+            allowed = vocab.subset(s).tissues
+            if allowed and t not in allowed:
+                ax.text(0.5, 0.5, f"not expected\nin {t}", ha="center", va="center", fontsize=6, color="#777777",
+                        transform=ax.transAxes)
+                ax.set(xticks=[], yticks=[])
+                if j == 0:
+                    ax.set_ylabel(f"{t}\n% of B lineage")
+                continue
             sub = comp[(comp["tissue"] == t) & (comp["subset"] == s)]
             times = [p for p in cfg["timepoints"] if (sub["timepoint"] == p).any()]
             for _, g in sub.groupby("patient_id"):
                 g = g.set_index("timepoint").reindex(times)
                 ax.plot(range(len(times)), g["fraction"] * 100, marker="o", ms=2.5, lw=0.8, color=tcol[t], alpha=0.8)
             ax.set_xticks(range(len(times)), times, rotation=45, fontsize=6)
-            if i == 0:
-                ax.set_title(vocab.subset_labels()[s], fontsize=7)
             if j == 0:
                 ax.set_ylabel(f"{t}\n% of B lineage")
     fig.tight_layout()
