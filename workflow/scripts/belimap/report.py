@@ -34,7 +34,8 @@ def summary_html(paths: list[str], cfg: dict, sheet: pd.DataFrame, out: str | Pa
     by_section: dict[str, list[Path]] = {}
     for p in map(Path, paths):
         parts = p.parts
-        key = parts[1] if len(parts) > 2 and parts[0] == "results" else "other"
+        i = len(parts) - 1 - parts[::-1].index("results") if "results" in parts else -1
+        key = parts[i + 1] if 0 <= i < len(parts) - 2 else "other"
         by_section.setdefault(key, []).append(p)
     design = (sheet.astype({"tissue": str, "timepoint": str})
               .groupby(["modality", "tissue", "timepoint"]).size().unstack("timepoint", fill_value=0))
