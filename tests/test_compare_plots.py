@@ -66,7 +66,7 @@ def test_volcano_and_scores(study, tmp_path):
     de["padj"] = np.where(np.arange(200) < 7, 0.001, 0.5)
     fig = pl.volcano_figure({("naive", "blood"): de, ("plasma_cell", "blood"): de.iloc[0:0]}, "blood", vocab)
     visible = [ax for ax in fig.axes if ax.get_visible()]
-    assert len(visible) == 1 and "7 genes" in visible[0].get_title()
+    assert len(visible) == 1 and "7 genes with padj" in visible[0].get_title()
     _saved(fig, tmp_path / "volcano.pdf")
     per = pd.DataFrame([{"sample_id": f"P{p}_{t}_{tp}", "patient_id": f"P{p}", "tissue": t, "timepoint": tp, "subset": s,
                          "gene_set": g, "n_cells": 10, "mean_score": rng.normal(), "median_score": 0.0}

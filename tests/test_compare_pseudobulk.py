@@ -80,8 +80,11 @@ def test_small_groups_skipped_with_note(toy_pb):
     assert table.empty and list(table.columns) == DE_COLUMNS
     assert summary.iloc[0]["status"] == "skipped" and "min_patients" in summary.iloc[0]["note"]
     assert "< 31 cells" in summary.iloc[0]["note"]
-    absent, s2 = differential_expression(pb, "plasma_cell", "synovium", TIMES, PseudobulkParams())
+    absent, s2 = differential_expression(pb, "plasma_cell", "blood", TIMES, PseudobulkParams())
     assert absent.empty and s2.iloc[0]["status"] == "skipped"
+    # A timepoint never sampled in the tissue is not a row at all.
+    _, s3 = differential_expression(pb, "naive", "blood", [*TIMES, "week48"], PseudobulkParams())
+    assert list(s3["timepoint"]) == ["week12"]
 
 
 def test_pseudobulk_refuses_missing_counts():

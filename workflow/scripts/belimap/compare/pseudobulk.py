@@ -98,7 +98,8 @@ def differential_expression(
     from pydeseq2.ds import DeseqStats
 
     baseline = timepoints[0]
-    later = timepoints[1:]
+    in_tissue = pb.obs.loc[pb.obs["tissue"] == tissue, "timepoint"]
+    later = [tp for tp in timepoints[1:] if (in_tissue == tp).any()]  # timepoints sampled in this tissue
     sel = pb[(pb.obs["subset"] == subset) & (pb.obs["tissue"] == tissue)]
     enough = sel.obs["n_cells"] >= params.min_cells
     few = f"; {int((~enough).sum())} sample(s) with < {params.min_cells} cells left out" if (~enough).any() else ""

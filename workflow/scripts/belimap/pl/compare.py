@@ -176,7 +176,8 @@ def volcano_figure(tables: dict[tuple[str, str], pd.DataFrame], tissue: str, voc
             ax.annotate(r["gene"], (r["log2_fold_change"], -np.log10(max(r["p_value"], 1e-300))), fontsize=5,
                         xytext=(2, 2), textcoords="offset points")
         ax.axvline(0, color="0.8", lw=0.6)
-        ax.set_title(f"{labels[s]}: {tp} vs {t['reference'].iloc[0] if len(t) else ''} ({int(sig.sum())} genes padj < {alpha})", fontsize=7)
+        ref = t["reference"].iloc[0] if len(t) else ""
+        ax.set_title(f"{labels[s]}: {tp} vs {ref}\n{int(sig.sum())} genes with padj < {alpha}", fontsize=7)
         ax.set_xlabel("log2 fold change")
         ax.set_ylabel("-log10 p")
     for ax in axes.ravel()[len(panels):]:
@@ -212,14 +213,15 @@ def scores_figure(per_sample: pd.DataFrame, gene_sets: dict[str, str], tissues: 
                     ax.scatter(np.full(len(v), pos), v, s=6, color=tp_col[tp], lw=0)
                     if len(v):
                         ax.plot([pos - w / 2.5, pos + w / 2.5], [np.mean(v)] * 2, color=tp_col[tp], lw=1.5)
-            ax.set_xticks(range(len(subs)), [labels[s] for s in subs], rotation=60, ha="right", fontsize=6)
+            last = i == len(sets) - 1
+            ax.set_xticks(range(len(subs)), [labels[s] for s in subs] if last else [], rotation=60, ha="right", fontsize=6)
             if i == 0:
                 ax.set_title(tissue.replace("_", " "))
             if j == 0:
                 ax.set_ylabel(f"{gene_sets[g]}\nscore (log expr. vs control)", fontsize=6)
     if sets and shown:
         axes[0][-1].legend(handles=[Line2D([], [], marker="o", ls="", color=tp_col[t], label=t) for t in timepoints],
-                           fontsize=6, frameon=False, loc="upper right")
+                           fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     else:
         _message(axes[0][0], "no gene-set scores")
     fig.suptitle("Gene-set scores per specimen (points) and their mean (bars)", fontsize=8)
