@@ -14,6 +14,8 @@ if SIMULATE and BCR:
             sharing=f"{SIM_DIR}/truth/bcr/sharing.tsv",
         log:
             "logs/simulate/bcr.log",
+        params:
+            cfg=cfg_sections("simulate", "tissues", "timepoints", "resources"),
         conda:
             env("bcr")
         script:
@@ -40,6 +42,7 @@ rule bcr_clonotypes:
     input:
         tables=expand("results/bcr/samples/{sample}.tsv", sample=BCR),
         integrated="results/scrna/integrated.h5ad",
+        vocab=VOCAB,
     output:
         mudata="results/bcr/bcr.h5mu",
         cells="results/bcr/cells.tsv",
@@ -49,6 +52,7 @@ rule bcr_clonotypes:
     params:
         samples=BCR,
         specimens=specimens_of("bcr"),
+        cfg=cfg_sections("seed", "bcr", "resources"),
     threads: 2
     resources:
         mem_mb=8000,
@@ -61,7 +65,8 @@ rule bcr_clonotypes:
 
 rule bcr_tables:
     input:
-        "results/bcr/cells.tsv",
+        cells="results/bcr/cells.tsv",
+        vocab=VOCAB,
     output:
         sharing="results/bcr/sharing.tsv",
         expansion="results/bcr/expansion.tsv",
@@ -70,6 +75,7 @@ rule bcr_tables:
         "logs/bcr/tables.log",
     params:
         specimens=specimens_of("bcr"),
+        cfg=cfg_sections("bcr", "tissues", "resources"),
     conda:
         env("bcr")
     script:
@@ -82,6 +88,7 @@ rule bcr_figures:
         expansion="results/bcr/expansion.tsv",
         isotypes="results/bcr/isotypes.tsv",
         chain_qc="results/bcr/chain_qc.tsv",
+        vocab=VOCAB,
     output:
         pdf=multiext("results/bcr/figures/", "sharing.pdf", "expansion.pdf", "isotypes.pdf", "chain_qc.pdf"),
         sharing=report("results/bcr/figures/sharing.png", caption="../report/bcr_sharing.rst", category="BCR"),
@@ -95,6 +102,8 @@ rule bcr_figures:
         ),
     log:
         "logs/bcr/figures.log",
+    params:
+        cfg=cfg_sections("tissues", "timepoints", "resources"),
     conda:
         env("bcr")
     script:

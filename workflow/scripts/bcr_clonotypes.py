@@ -11,7 +11,7 @@ def main(smk):
     from belimap.io import write_tsv
     from belimap.vocab import load_vocabulary
 
-    cfg = smk.config
+    cfg = smk.params.cfg
     airr = bcr.read_airr_tables(dict(zip(smk.params.samples, smk.input.tables, strict=True)))
     gex = ad.read_h5ad(smk.input.integrated, backed="r")
     obs, obsm = gex.obs.copy(), {k: gex.obsm[k][:] for k in gex.obsm.keys()}

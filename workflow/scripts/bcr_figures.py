@@ -10,7 +10,8 @@ def main(smk):
     from belimap.pl.palette import save_figure
     from belimap.vocab import load_vocabulary
 
-    cfg, vocab = smk.config, load_vocabulary(smk.config)
+    cfg = smk.params.cfg
+    vocab = load_vocabulary(cfg)
     tissues, timepoints = list(cfg["tissues"]), list(cfg["timepoints"])
     subsets, labels = vocab.subset_ids, vocab.subset_labels()
     read = lambda key: pd.read_csv(smk.input[key], sep="\t")  # noqa: E731

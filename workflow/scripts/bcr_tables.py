@@ -10,10 +10,11 @@ def main(smk):
     from belimap.io import write_tsv
     from belimap.vocab import load_vocabulary
 
-    cells = pd.read_csv(smk.input[0], sep="\t", keep_default_na=True, na_values=[""], low_memory=False)
+    cfg = smk.params.cfg
+    cells = pd.read_csv(smk.input.cells, sep="\t", keep_default_na=True, na_values=[""], low_memory=False)
     specimens = pd.DataFrame(smk.params.specimens)
-    subsets = load_vocabulary(smk.config).subset_ids
-    tables = bcr.repertoire_tables(cells, specimens, list(smk.config["tissues"]), subsets, smk.config["bcr"])
+    subsets = load_vocabulary(cfg).subset_ids
+    tables = bcr.repertoire_tables(cells, specimens, list(cfg["tissues"]), subsets, cfg["bcr"])
     for name, table in tables.items():
         write_tsv(table, smk.output[name])
 
