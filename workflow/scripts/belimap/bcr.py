@@ -237,6 +237,10 @@ def define_clonotypes(airr: ad.AnnData, params: dict, breakpoints: list[int] | t
         log.warning("no analysed BCR cells: no clonotypes defined")
         return airr
     sub = airr[mask].copy()
+    arms = {"VDJ": ["VDJ_1"], "VJ": ["VJ_1"]}.get(params["receptor_arms"], ["VDJ_1", "VJ_1"])
+    if ir.get.airr(sub, "junction", arms).notna().to_numpy().sum() == 0:
+        log.warning("no analysed BCR cell has a %s chain: no clonotypes defined", params["receptor_arms"])
+        return airr
     random.seed(seed)
     ir.pp.ir_dist(sub, metric=params["metric"], sequence=params["sequence"], cutoff=params["cutoff"], n_jobs=n_jobs)
     ir.tl.define_clonotype_clusters(
