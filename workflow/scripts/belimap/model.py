@@ -124,7 +124,8 @@ def tuned_estimator(mcfg: dict, seed: int, n_jobs: int = 1) -> GridSearchCV:
     """The inner loop: choose C by stratified CV AUC on the training patients only."""
     inner = StratifiedKFold(n_splits=mcfg["inner_folds"], shuffle=True, random_state=seed)
     return GridSearchCV(make_pipeline(l1_ratio=mcfg["l1_ratio"], seed=seed), {"clf__C": list(mcfg["C_grid"])},
-                        scoring="roc_auc", cv=inner, n_jobs=n_jobs, error_score=0.5)
+                        scoring=mcfg.get("inner_scoring", "roc_auc"), cv=inner, n_jobs=n_jobs,
+                        error_score="raise")
 
 
 def nested_cv(X: np.ndarray, y: np.ndarray, mcfg: dict, seed: int, repeats: int | None = None,
