@@ -20,7 +20,9 @@ if SIMULATE:
         log:
             "logs/simulate/flow.log",
         params:
-            config=config,
+            # only what the simulator reads, so that editing another section does not resimulate
+            simulate=config["simulate"],
+            design=[config["tissues"], config["timepoints"], config["resources"]],
         conda:
             env("flow")
         script:
