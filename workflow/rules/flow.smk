@@ -13,6 +13,7 @@ if SIMULATE:
     rule simulate_flow:
         input:
             sheet=config["samples"],
+            vocab=VOCAB,
         output:
             files=paths_of("flow"),
             composition=f"{SIM_DIR}/truth/flow_composition.tsv",
@@ -20,9 +21,7 @@ if SIMULATE:
         log:
             "logs/simulate/flow.log",
         params:
-            # only what the simulator reads, so that editing another section does not resimulate
-            simulate=config["simulate"],
-            design=[config["tissues"], config["timepoints"], config["resources"]],
+            cfg=cfg_sections("simulate", "tissues", "timepoints", "resources"),
         conda:
             env("flow")
         script:
@@ -39,7 +38,8 @@ rule flow_qc:
     log:
         "logs/flow/qc/{sample}.log",
     params:
-        qc=config["flow"]["qc"],
+        # only what QC reads: editing gates or figure settings does not rerun it
+        cfg={"flow": {k: config["flow"][k] for k in ("qc", "channel_markers", "dataset")}},
     resources:
         mem_mb=2000,
         runtime=10,
@@ -62,6 +62,7 @@ rule flow_gate:
         "logs/flow/gate/{sample}.log",
     params:
         meta=sample_meta("flow"),
+        cfg=cfg_sections("flow"),
     threads: 1
     resources:
         mem_mb=4000,
@@ -98,6 +99,8 @@ rule flow_sample_figures:
         ),
     log:
         "logs/flow/figures/{sample}.log",
+    params:
+        cfg=cfg_sections("flow"),
     conda:
         env("flow")
     script:
@@ -110,6 +113,7 @@ rule flow_tables:
         qc=expand("results/flow/samples/{sample}.qc.tsv", sample=FLOW),
         metadata=expand("results/flow/samples/{sample}.metadata.tsv", sample=FLOW),
         strategy=FLOW_STRATEGY,
+        vocab=VOCAB,
     output:
         counts=report("results/flow/counts.tsv", caption="../report/flow_counts.rst", category="Flow"),
         composition=report("results/flow/composition.tsv", caption="../report/flow_composition.rst", category="Flow"),
@@ -119,6 +123,7 @@ rule flow_tables:
         "logs/flow/tables.log",
     params:
         specimens=specimens_of("flow"),
+        cfg=cfg_sections("flow", "resources"),
     conda:
         env("flow")
     script:
@@ -127,7 +132,8 @@ rule flow_tables:
 
 rule flow_composition_figure:
     input:
-        "results/flow/composition.tsv",
+        composition="results/flow/composition.tsv",
+        vocab=VOCAB,
     output:
         pdf="results/flow/figures/composition.pdf",
         png=report(
@@ -137,6 +143,8 @@ rule flow_composition_figure:
         ),
     log:
         "logs/flow/composition_figure.log",
+    params:
+        cfg=cfg_sections("tissues", "resources"),
     conda:
         env("flow")
     script:
@@ -149,12 +157,14 @@ rule flow_accuracy:
         truth=expand(f"{SIM_DIR}/truth/flow_events/{{sample}}.tsv.gz", sample=FLOW),
         keep=expand("results/flow/samples/{sample}.keep.npy", sample=FLOW),
         strategy=FLOW_STRATEGY,
+        vocab=VOCAB,
     output:
         report("results/flow/accuracy.tsv", caption="../report/flow_accuracy.rst", category="Flow"),
     log:
         "logs/flow/accuracy.log",
     params:
         samples=FLOW,
+        cfg=cfg_sections("flow", "resources"),
     conda:
         env("flow")
     script:
@@ -166,6 +176,7 @@ rule flow_concordance:
         flow="results/flow/composition.tsv",
         scrna="results/scrna/composition.tsv",
         strategy=FLOW_STRATEGY,
+        vocab=VOCAB,
     output:
         table=report(
             "results/compare/modality_concordance.tsv",
@@ -183,6 +194,8 @@ rule flow_concordance:
         ),
     log:
         "logs/flow/concordance.log",
+    params:
+        cfg=cfg_sections("flow", "resources"),
     conda:
         env("flow")
     script:

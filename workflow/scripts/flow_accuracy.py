@@ -12,8 +12,8 @@ def main(smk):
     from belimap.io import write_tsv
     from belimap.vocab import load_vocabulary
 
-    strategy = strategy_from_config(smk.config["flow"])
-    subsets = panel_subsets(strategy, load_vocabulary(smk.config).subset_ids)
+    strategy = strategy_from_config(smk.params.cfg["flow"])
+    subsets = panel_subsets(strategy, load_vocabulary(smk.params.cfg).subset_ids)
     tabs = []
     for sid, ev, tr, keep in zip(smk.params.samples, smk.input.events, smk.input.truth, smk.input.keep, strict=True):
         mem = pd.read_csv(ev, sep="\t")

@@ -9,8 +9,8 @@ def main(smk):
     from belimap.pl.flow import composition_figure
     from belimap.vocab import load_vocabulary
 
-    comp = pd.read_csv(smk.input[0], sep="\t", keep_default_na=False, na_values=[""])
-    composition_figure(comp, load_vocabulary(smk.config), list(smk.config["tissues"]), smk.output.pdf)
+    comp = pd.read_csv(smk.input.composition, sep="\t", keep_default_na=False, na_values=[""])
+    composition_figure(comp, load_vocabulary(smk.params.cfg), list(smk.params.cfg["tissues"]), smk.output.pdf)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

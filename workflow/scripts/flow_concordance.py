@@ -12,14 +12,14 @@ def main(smk):
     from belimap.pl.flow import concordance_figure
     from belimap.vocab import load_vocabulary
 
-    cfg = smk.config["flow"]
+    cfg = smk.params.cfg["flow"]
     read = lambda p: pd.read_csv(p, sep="\t", keep_default_na=False, na_values=[""])  # noqa: E731
     pairs = pair_modalities(read(smk.input.flow), read(smk.input.scrna), strategy_from_config(cfg).absorbs,
                             cfg["concordance"]["min_bcells"])
     stats = concordance_table(pairs)
     write_tsv(stats, smk.output.table)
     write_tsv(pairs, smk.output.pairs)
-    concordance_figure(pairs, stats, load_vocabulary(smk.config), smk.output.pdf)
+    concordance_figure(pairs, stats, load_vocabulary(smk.params.cfg), smk.output.pdf)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

@@ -11,7 +11,7 @@ def main(smk):
     from belimap.flow.pipeline import gate_file
     from belimap.io import write_tsv
 
-    cfg = smk.config["flow"]
+    cfg = smk.params.cfg["flow"]
     fs = gate_file(smk.input.fcs, cfg, keep=np.load(smk.input.keep))
     cpu = smk.params.meta.get("cells_per_ul", "")
     ab = cfg["absolute"]

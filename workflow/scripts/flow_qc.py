@@ -9,7 +9,7 @@ def main(smk):
     from belimap.flow.qc import run_qc
     from belimap.io import atomic_path, write_tsv
 
-    keep, summary, bins = run_qc(smk.input[0], smk.wildcards.sample, smk.config["flow"])
+    keep, summary, bins = run_qc(smk.input[0], smk.wildcards.sample, smk.params.cfg["flow"])
     write_tsv(summary, smk.output.table)
     write_tsv(bins, smk.output.bins)
     with atomic_path(smk.output.keep) as tmp, open(tmp, "wb") as fh:

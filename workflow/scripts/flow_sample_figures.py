@@ -10,7 +10,7 @@ def main(smk):
     from belimap.io import read_table
     from belimap.pl.flow import gating_figure, qc_figure
 
-    cfg = smk.config["flow"]
+    cfg = smk.params.cfg["flow"]
     sid = smk.wildcards.sample
     fs = gate_file(smk.input.fcs, cfg, keep=np.load(smk.input.keep))
     gating_figure(fs.result, sid, smk.output.gating_pdf, max_points=cfg["figures"]["max_points"])

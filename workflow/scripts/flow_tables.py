@@ -16,8 +16,8 @@ def main(smk):
                          ignore_index=True)
 
     counts = cat(smk.input.counts)
-    strategy = strategy_from_config(smk.config["flow"])
-    subsets = panel_subsets(strategy, load_vocabulary(smk.config).subset_ids)
+    strategy = strategy_from_config(smk.params.cfg["flow"])
+    subsets = panel_subsets(strategy, load_vocabulary(smk.params.cfg).subset_ids)
     specimens = pd.DataFrame(smk.params.specimens)
     write_tsv(counts, smk.output.counts)
     write_tsv(composition_from_counts(counts, specimens, subsets, strategy.bcell_gate), smk.output.composition)
