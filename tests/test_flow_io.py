@@ -140,3 +140,29 @@ def test_inspect_command_on_fcs(real_dir, capsys):
     out = capsys.readouterr().out
     assert "format: FCS 3.0" in out and "events: 83411" in out and "channels: 12" in out
     assert "APC-A=CD19" in out and "spillover: 8 x 8" in out
+
+
+def test_gating_a_real_file_matches_flowkit(real_dir):
+    """A FACSDiva file ($SPILL, markers in $PnS) gated by marker name, compensated and logicle-transformed."""
+    import flowkit as fk
+
+    from belimap.flow.gating import gate_events, gate_tree, strategy_from_dict
+
+    s = strategy_from_dict({
+        "compensation": "FCS",
+        "transforms": {"lin": {"type": "linear"}, "lg": {"type": "logicle", "w": 0.5}},
+        "channels": {"FSC-A": "lin", "SSC-A": "lin", "default": "lg"},
+        "gates": [
+            {"id": "cells", "type": "polygon", "dims": ["FSC-A", "SSC-A"],
+             "vertices": [[0.05, 0.0], [1.0, 0.0], [1.0, 0.6], [0.05, 0.6]]},
+            {"id": "CD19pos", "parent": "cells", "type": "rectangle", "dims": ["CD19", "CD20"], "min": [0.45, None]},
+            {"id": "CD38hi", "parent": "CD19pos", "type": "range", "dims": ["CD38"], "min": [0.5]},
+        ]}, "inline")
+    path = real_dir / "facs_diva_test.fcs"
+    ours = gate_events(s, read_fcs(path))
+    ref = s.gs.gate_sample(fk.Sample(str(path)))
+    ids, _, keys = gate_tree(s)
+    for gid in ids:
+        name, gpath = keys[gid]
+        assert np.array_equal(ref.get_gate_membership(name, gate_path=gpath), ours.masks[gid]), gid
+    assert ours.count("cells") > 1000 and 0 < ours.count("CD19pos") < ours.count("cells")
