@@ -5,6 +5,8 @@ from belimap.clinical.facts import resolve as _clinical_path
 CLINICAL = bool(config["clinical"]["table"])
 # A relative table path is looked up in the working directory, then in belimap's folder (the demo).
 CLINICAL_TABLE = str(_clinical_path(config["clinical"]["table"])) if CLINICAL else ""
+#: The trial's rule file and the clinical facts: inputs, so that editing a criterion reruns the tables.
+CLINICAL_RULES = [str(_clinical_path(config["clinical"][k])) for k in ("trial", "criteria", "classification", "outcomes")]
 # Composition tables of the modalities in the sheet: the model's immune features.
 MODEL_MODALITIES = [m for m in ("scrna", "flow") if samples_of(m)]
 
@@ -15,6 +17,7 @@ if CLINICAL:
         input:
             table=CLINICAL_TABLE,
             sheet=config["samples"],
+            rules=CLINICAL_RULES,
         output:
             eligibility="results/clinical/eligibility.tsv",
             classification="results/clinical/classification.tsv",
@@ -24,7 +27,7 @@ if CLINICAL:
         log:
             "logs/clinical/tables.log",
         params:
-            config=config,
+            cfg=cfg_sections("clinical", "tissues", "timepoints"),
         conda:
             env("clinical")
         script:
@@ -46,7 +49,7 @@ if CLINICAL:
         log:
             "logs/clinical/figures.log",
         params:
-            config=config,
+            cfg=cfg_sections("study", "clinical"),
         conda:
             env("clinical")
         script:
@@ -55,6 +58,7 @@ if CLINICAL:
     rule model_response:
         input:
             table=CLINICAL_TABLE,
+            rules=CLINICAL_RULES,
             activity="results/clinical/activity.tsv",
             response="results/clinical/response.tsv",
             compositions=[f"results/{m}/composition.tsv" for m in MODEL_MODALITIES],
@@ -77,7 +81,7 @@ if CLINICAL:
         log:
             "logs/model/response.log",
         params:
-            config=config,
+            cfg=cfg_sections("seed", "clinical", "model", "timepoints"),
             modalities=MODEL_MODALITIES,
         threads: 2
         conda:

@@ -7,7 +7,7 @@ from belimap.workflow import run
 
 
 def main(snakemake):
-    cfg = snakemake.params.config
+    cfg = snakemake.params.cfg
     read = lambda p: pd.read_csv(p, sep="\t", dtype={"patient_id": str})  # noqa: E731
     consort_diagram(read(snakemake.input.consort), snakemake.output.consort_pdf, title=cfg.get("study", ""))
     activity_over_time(read(snakemake.input.activity), read(snakemake.input.response),

@@ -6,7 +6,7 @@ from belimap.workflow import run
 
 
 def main(snakemake):
-    cfg = snakemake.params.config
+    cfg = snakemake.params.cfg
     sheet = read_sample_sheet(snakemake.input.sheet, cfg, check_files=False)
     tables = clinical_tables(cfg, snakemake.input.table, sheet)
     for name in ("eligibility", "classification", "activity", "response", "consort"):

@@ -11,7 +11,8 @@ from belimap.workflow import run
 
 
 def main(snakemake):
-    cfg, mcfg = snakemake.params.config, snakemake.params.config["model"]
+    cfg = snakemake.params.cfg
+    mcfg = cfg["model"]
     read = lambda p: pd.read_csv(p, sep="\t", dtype={"patient_id": str, "sample_id": str})  # noqa: E731
     table = read_clinical_table(snakemake.input.table, cfg["clinical"])
     comps = {m: read(p) for m, p in zip(snakemake.params.modalities, snakemake.input.compositions, strict=True)}
