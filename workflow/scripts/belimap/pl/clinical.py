@@ -49,7 +49,7 @@ def consort_diagram(counts: pd.DataFrame, path: str | Path, title: str = "") -> 
     n = lambda stage: int(get(stage)["n"].sum())  # noqa: E731
     short = lambda t, w: textwrap.shorten(str(t), w, placeholder="…")  # noqa: E731
     reasons = get("excluded_reason")
-    excl = [f"Excluded (n = {n('excluded')})"] + [f"• {short(r.split(': ', 1)[-1], 46)} (n = {k})"
+    excl = [f"Excluded (n = {n('excluded')})"] + [f"• {short(r.split(': ', 1)[-1], 40)} (n = {k})"
                                                   for r, k in zip(reasons["group"], reasons["n"], strict=True)]
     spec = get("specimens")
     by_tm: dict[str, list[str]] = {}
