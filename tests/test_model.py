@@ -122,3 +122,13 @@ def test_demo_cohort_gets_no_model_but_a_descriptive_comparison(tmp_path):
     responder_comparison(X, y, tmp_path / "resp.pdf", res.message)
     files = consort_diagram(tabs["consort"], tmp_path / "consort.pdf")
     assert {f.suffix for f in files} == {".pdf", ".png", ".svg"} and all(f.stat().st_size > 0 for f in files)
+
+
+def test_smallest_allowed_cohort_fits():
+    """At the minimum (min_patients, min_per_class) every inner fold still holds both classes."""
+    rng = np.random.default_rng(3)
+    m = fast_model(min_patients=20, min_per_class=6, inner_folds=5, n_bootstrap=50, n_selection_bootstrap=5)
+    y = pd.Series([1] * 6 + [0] * 14, index=[f"P{i:02d}" for i in range(20)])
+    X = pd.DataFrame(rng.normal(size=(20, 4)) + y.to_numpy()[:, None], index=y.index, columns=list("abcd"))
+    res = fit_response_model(X, y, X.iloc[:0], m, seed=0)
+    assert res.fitted and res.summary["auc"] > 0.7 and res.predictions.empty

@@ -120,9 +120,13 @@ def make_pipeline(C: float = 1.0, l1_ratio: float = 1.0, seed: int = 0) -> Pipel
                      ("scale", StandardScaler()), ("clf", clf)])
 
 
-def tuned_estimator(mcfg: dict, seed: int, n_jobs: int = 1) -> GridSearchCV:
-    """The inner loop: choose C by stratified CV AUC on the training patients only."""
-    inner = StratifiedKFold(n_splits=mcfg["inner_folds"], shuffle=True, random_state=seed)
+def tuned_estimator(mcfg: dict, seed: int, n_jobs: int = 1, y: np.ndarray | None = None) -> GridSearchCV:
+    """The inner loop: choose C by stratified CV on the training patients ``y`` only.
+
+    The inner folds are capped at the smaller class count, so every inner fold holds both classes.
+    """
+    n_inner = mcfg["inner_folds"] if y is None else max(2, min(mcfg["inner_folds"], int(np.bincount(y).min())))
+    inner = StratifiedKFold(n_splits=n_inner, shuffle=True, random_state=seed)
     return GridSearchCV(make_pipeline(l1_ratio=mcfg["l1_ratio"], seed=seed), {"clf__C": list(mcfg["C_grid"])},
                         scoring=mcfg.get("inner_scoring", "roc_auc"), cv=inner, n_jobs=n_jobs,
                         error_score="raise")
@@ -138,7 +142,7 @@ def nested_cv(X: np.ndarray, y: np.ndarray, mcfg: dict, seed: int, repeats: int 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for k, (train, test) in enumerate(outer.split(X, y)):
-            est = tuned_estimator(mcfg, seed + k, n_jobs).fit(X[train], y[train])
+            est = tuned_estimator(mcfg, seed + k, n_jobs, y[train]).fit(X[train], y[train])
             oof[k // n_splits, test] = est.predict_proba(X[test])[:, 1]
     return oof
 
@@ -250,7 +254,7 @@ def fit_response_model(X: pd.DataFrame, y: pd.Series, pending: pd.DataFrame, mcf
     # final model on every patient; coefficients on the standardised scale
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        final = tuned_estimator(mcfg, seed, n_jobs).fit(Xa, ya)
+        final = tuned_estimator(mcfg, seed, n_jobs, ya).fit(Xa, ya)
         best_c = final.best_params_["clf__C"]
         coef = final.best_estimator_.named_steps["clf"].coef_[0]
         rng = np.random.default_rng(seed + 1)
