@@ -1,5 +1,6 @@
 # Comparisons across tissues and timepoints: paired composition tests (scRNA and flow, same code),
 # pseudobulk DE per B subset × tissue, and gene-set scores. Library: belimap.compare, belimap.pl.compare.
+from belimap.config import repo_path
 from belimap.vocab import load_vocabulary as _load_vocabulary
 
 # Modalities with a composition table, and the subset × tissue pairs of pseudobulk DE (known from
@@ -19,6 +20,7 @@ wildcard_constraints:
 rule compare_composition:
     input:
         **{m: f"results/{m}/composition.tsv" for m in COMPARE_MODALITIES},
+        vocab=VOCAB,
     output:
         report(
             "results/compare/composition_tests.tsv",
@@ -28,6 +30,8 @@ rule compare_composition:
         ),
     log:
         "logs/compare/composition.log",
+    params:
+        cfg=cfg_sections("seed", "tissues", "timepoints", "resources", "compare"),
     conda:
         env("compare")
     script:
@@ -38,6 +42,7 @@ rule compare_composition_figures:
     input:
         tests="results/compare/composition_tests.tsv",
         composition="results/{modality}/composition.tsv",
+        vocab=VOCAB,
     output:
         pdf=[
             "results/compare/figures/composition_forest_{modality}.pdf",
@@ -67,6 +72,8 @@ rule compare_composition_figures:
         ),
     log:
         "logs/compare/composition_figures_{modality}.log",
+    params:
+        cfg=cfg_sections("seed", "tissues", "timepoints", "resources", "compare"),
     conda:
         env("compare")
     script:
@@ -103,6 +110,7 @@ rule compare_de:
         "logs/compare/de.log",
     params:
         pairs=DE_PAIRS,
+        cfg=cfg_sections("seed", "tissues", "timepoints", "resources", "compare"),
     threads: 2
     conda:
         env("compare")
@@ -129,6 +137,7 @@ rule compare_volcano:
         "logs/compare/volcano.log",
     params:
         pairs=DE_PAIRS,
+        cfg=cfg_sections("seed", "tissues", "timepoints", "resources", "compare"),
         tissues=COMPARE_TISSUES,
     conda:
         env("compare")
@@ -138,7 +147,9 @@ rule compare_volcano:
 
 rule compare_scores:
     input:
-        "results/scrna/integrated.h5ad",
+        h5ad="results/scrna/integrated.h5ad",
+        gene_sets=str(repo_path(config["compare"]["scores"]["gene_sets"])),
+        vocab=VOCAB,
     output:
         samples="results/compare/scores.tsv",
         groups=report(
@@ -157,6 +168,8 @@ rule compare_scores:
         ),
     log:
         "logs/compare/scores.log",
+    params:
+        cfg=cfg_sections("seed", "tissues", "timepoints", "resources", "compare"),
     resources:
         mem_mb=8000,
     conda:

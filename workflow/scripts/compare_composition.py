@@ -9,8 +9,8 @@ def main(smk):
     from belimap.io import read_table, write_tsv
     from belimap.vocab import load_vocabulary
 
-    tables = {m: read_table(p, COMPOSITION_COLUMNS, f"{m} composition table") for m, p in smk.input.items()}
-    write_tsv(study_tests(tables, smk.config, load_vocabulary(smk.config)), smk.output[0])
+    tables = {m: read_table(p, COMPOSITION_COLUMNS, f"{m} composition table") for m, p in smk.input.items() if m != "vocab"}
+    write_tsv(study_tests(tables, smk.params.cfg, load_vocabulary(smk.params.cfg)), smk.output[0])
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

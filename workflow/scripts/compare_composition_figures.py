@@ -13,7 +13,7 @@ def main(smk):
     from belimap.pl.palette import save_figure
     from belimap.vocab import load_vocabulary
 
-    cfg, vocab = smk.config, load_vocabulary(smk.config)
+    cfg, vocab = smk.params.cfg, load_vocabulary(smk.params.cfg)
     tissues, timepoints = list(cfg["tissues"]), list(cfg["timepoints"])
     params = CompositionParams.from_config(cfg)
     tests = pd.read_csv(smk.input.tests, sep="\t", keep_default_na=True)

@@ -13,7 +13,7 @@ def main(smk):
     from belimap.io import write_tsv
 
     pb = ad.read_h5ad(smk.input[0])
-    params, timepoints = PseudobulkParams.from_config(smk.config), list(smk.config["timepoints"])
+    params, timepoints = PseudobulkParams.from_config(smk.params.cfg), list(smk.params.cfg["timepoints"])
     summaries = []
     for (subset, tissue), path in zip(smk.params.pairs, smk.output.tables, strict=True):
         table, summary = differential_expression(pb, subset, tissue, timepoints, params, n_cpus=smk.threads)

@@ -12,11 +12,11 @@ def main(smk):
     from belimap.pl.palette import save_figure
     from belimap.vocab import load_vocabulary
 
-    cfg = smk.config
+    cfg = smk.params.cfg
     sec = cfg["compare"]["scores"]
     seed = cfg["compare"].get("seed")
     gene_sets = sc_.gene_sets_of(cfg)
-    adata = ad.read_h5ad(smk.input[0])
+    adata = ad.read_h5ad(smk.input.h5ad)
     cell_scores, notes = sc_.score_cells(adata, gene_sets, seed=cfg["seed"] if seed is None else seed,
                                          ctrl_size=sec["ctrl_size"], n_bins=sec["n_bins"], min_genes=sec["min_genes"])
     per_sample = sc_.summarise_scores(adata.obs, cell_scores)

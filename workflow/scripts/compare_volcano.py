@@ -11,7 +11,7 @@ def main(smk):
     from belimap.pl.palette import save_figure
     from belimap.vocab import load_vocabulary
 
-    vocab, alpha = load_vocabulary(smk.config), PseudobulkParams.from_config(smk.config).alpha
+    vocab, alpha = load_vocabulary(smk.params.cfg), PseudobulkParams.from_config(smk.params.cfg).alpha
     pairs = [tuple(p) for p in smk.params.pairs]  # (subset, tissue), in the order of the inputs
     tables = {pair: pd.read_csv(p, sep="\t") for pair, p in zip(pairs, smk.input, strict=True)}
     for tissue, out in zip(smk.params.tissues, smk.output.volcanos, strict=True):

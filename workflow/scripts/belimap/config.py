@@ -121,10 +121,15 @@ def deep_merge(base: dict, extra: dict) -> dict:
     return out
 
 
-def resource_path(cfg: dict[str, Any], key: str) -> Path:
-    """Absolute path of a resource named in ``cfg['resources']`` (relative paths are from ROOT)."""
-    p = Path(cfg.get("resources", {}).get(key, ""))
-    # A user's own study directory may carry its own resources/; otherwise use belimap's.
+def repo_path(path: str | Path) -> Path:
+    """A path from the config: as given if absolute or present in the working directory (a study
+    directory may carry its own tuned resources/), else relative to belimap's own folder."""
+    p = Path(path)
     if p.is_absolute() or p.exists():
         return p
     return ROOT / p
+
+
+def resource_path(cfg: dict[str, Any], key: str) -> Path:
+    """Path of a resource named in ``cfg['resources']`` (see :func:`repo_path`)."""
+    return repo_path(cfg.get("resources", {}).get(key, ""))
