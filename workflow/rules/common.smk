@@ -58,7 +58,7 @@ def specimens_of(modality):
 def cfg_sections(*keys):
     """Params helper: the config sections a rule depends on, so that editing one of them (and only
     those) reruns the rule. Scripts read their settings from ``snakemake.params.cfg``."""
-    return {k: config[k] for k in keys}
+    return {k: config.get(k) for k in keys}
 
 
 #: Vocabulary files, inputs of every rule that labels or plots subsets (editing markers reruns them).

@@ -9,6 +9,8 @@ rule report_summary:
         "results/summary.html",
     log:
         "logs/report/summary.log",
+    params:
+        cfg=cfg_sections("study", "drug", "samples", "tissues", "timepoints", "simulate"),
     conda:
         env("report")
     script:

@@ -7,8 +7,9 @@ def main(smk):
     from belimap.io import atomic_path, read_sample_sheet
     from belimap.report import summary_html
 
-    sheet = read_sample_sheet(smk.config["samples"], smk.config, check_files=False)
-    page = summary_html(list(smk.input), smk.config, sheet, smk.output[0])
+    cfg = smk.params.cfg
+    sheet = read_sample_sheet(cfg["samples"], cfg, check_files=False)
+    page = summary_html(list(smk.input), cfg, sheet, smk.output[0])
     with atomic_path(smk.output[0]) as tmp:
         tmp.write_text(page)
 
