@@ -43,7 +43,7 @@ def main() -> None:
     cfg = load_config(ROOT / "config" / "config.yaml", {"simulate": {"n_patients": 1, "flow": {"n_events": args.events}}})
     cohort = simulate_cohort(cfg)
     sid = cohort.specimens["sample_id"].iloc[0]
-    tmp = Path(tempfile.mkdtemp(prefix="belimap-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"belimap-bench-{os.getpid()}-"))
     path = tmp / "bench.fcs"
     X, _, meta = simulate_events(cohort, sid, 2)
     write_fcs(path, X, meta, sid, float(cohort.params["flow"]["t_max"]))
@@ -111,4 +111,13 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import shutil
+    import sys
+
+    try:
+        main()
+    finally:
+        for d in Path(tempfile.gettempdir()).glob("belimap-bench-*"):
+            if d.is_dir() and str(os.getpid()) in d.name:
+                shutil.rmtree(d, ignore_errors=True)
+        sys.stdout.flush()
