@@ -46,7 +46,7 @@ class Cohort:
     """The simulated study: specimens and their true composition probabilities.
 
     ``specimens``: ``sample_id, patient_id, tissue, timepoint, batch`` (one row per specimen).
-    ``lineage_probs``: sample × lineage probabilities over all cells (plasma split out of B).
+    ``lineage_probs``: sample × lineage probabilities over all cells; ``B_lineage`` (B + plasma) is split by ``subset_probs``.
     ``subset_probs``: sample × B subset probabilities within the B lineage.
     """
 
