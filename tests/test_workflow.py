@@ -43,7 +43,7 @@ def belimap(*args: str) -> subprocess.CompletedProcess:
 def demo_run(tmp_path_factory):
     """The whole workflow on a 2-patient × 250-cell study with the demo's modalities."""
     wd = tmp_path_factory.mktemp("wf")
-    config = write_config(wd, n_patients=2, cells_per_sample=250)
+    config = write_config(wd, n_patients=2, cells_per_sample=250, flow={"n_events": 10000})
     assert belimap("simulate", "--config", str(config), "--sheet-only", "--out", str(wd / "samples.tsv")).returncode == 0
     smk(wd, config)
     return wd, config

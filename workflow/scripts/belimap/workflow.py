@@ -1,7 +1,6 @@
 """Glue between Snakemake's ``snakemake`` object and the library, shared by every script.
 
-Scripts call :func:`run`: stderr and logging go to the rule's log, threads are passed to the
-numeric libraries, and a user's mistake ends the job with one line instead of a traceback
+Scripts call :func:`run`: stderr and logging go to the rule's log, and a user's mistake ends the job with one line instead of a traceback
 (Snakemake then removes the job's outputs, so nothing half-written stays behind).
 """
 
@@ -23,13 +22,9 @@ def run(snakemake: Any, main: Callable[[Any], None]) -> None:
     logging.basicConfig(stream=handle, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         force=True)
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
-    try:
-        import scanpy as sc
-
-        sc.settings.n_jobs = int(getattr(snakemake, "threads", 1))
-        sc.settings.verbosity = 1
-    except ImportError:  # pragma: no cover - envs without scanpy
-        pass
+    # Thread counts reach the numeric libraries through the OMP/MKL/OPENBLAS variables Snakemake
+    # sets for each job; scanpy is not imported here, since most jobs (flow, BCR, clinical) never
+    # need it and its import costs seconds per job.
     try:
         main(snakemake)
     except BelimapError as err:
