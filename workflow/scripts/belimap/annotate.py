@@ -62,7 +62,12 @@ def embed(adata: ad.AnnData, n_top_genes: int, n_comps: int, integrate: dict, n_
           resolution: float, seed: int, key_added: str = "leiden") -> None:
     """HVG → PCA → (Harmony) → neighbours → UMAP → Leiden on a log-normalised AnnData, in place."""
     n_top = int(min(n_top_genes, adata.n_vars))
-    batch = integrate["key"] if integrate["method"] != "none" and adata.obs[integrate["key"]].nunique() > 1 else None
+    batch = None
+    if integrate["method"] != "none":
+        if adata.obs[integrate["key"]].nunique() > 1:
+            batch = integrate["key"]
+        elif key_added == "leiden":  # say it once, for the study-level embedding
+            note(adata, f"integration skipped: one level of '{integrate['key']}'")
     sc.pp.highly_variable_genes(adata, n_top_genes=n_top, flavor="seurat", batch_key=batch)
     n_comps = int(min(n_comps, adata.n_obs - 1, int(adata.var["highly_variable"].sum()) - 1))
     sc.pp.pca(adata, n_comps=n_comps, mask_var="highly_variable", random_state=seed)
