@@ -62,6 +62,18 @@ def validate(instance: Any, schema: str | dict, where: str, set_default: bool = 
     return instance
 
 
+def section_defaults(schema: str, *path: str) -> dict[str, Any]:
+    """The defaults a schema declares for one section, e.g. ``section_defaults("compare", "pseudobulk")``.
+
+    Parameter dataclasses take their field defaults from here, so a default is written once, in
+    the schema that also documents and validates it.
+    """
+    sub = load_schema(schema)
+    for key in path:
+        sub = sub["properties"][key]
+    return validate({}, sub, f"config/schemas/{schema}.schema.yaml")
+
+
 def read_yaml(path: str | Path) -> Any:
     """Read a YAML file, turning a missing file or a syntax error into a one-line error."""
     path = Path(path)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from belimap.config import section_defaults
 from belimap.errors import BelimapError
 from belimap.io import check_counts
 
@@ -28,14 +29,17 @@ SUMMARY_COLUMNS = ["subset", "tissue", "timepoint", "reference", "n_patients", "
                    "n_significant", "status", "note"]
 
 
+_PSEUDOBULKPARAMS_DEFAULTS = section_defaults('compare', 'pseudobulk')  # the schema is the single source
+
+
 @dataclass(frozen=True)
 class PseudobulkParams:
     """``compare.pseudobulk`` of the config."""
 
-    min_cells: int = 10
-    min_patients: int = 3
-    min_gene_counts: int = 10
-    alpha: float = 0.05
+    min_cells: int = _PSEUDOBULKPARAMS_DEFAULTS["min_cells"]
+    min_patients: int = _PSEUDOBULKPARAMS_DEFAULTS["min_patients"]
+    min_gene_counts: int = _PSEUDOBULKPARAMS_DEFAULTS["min_gene_counts"]
+    alpha: float = _PSEUDOBULKPARAMS_DEFAULTS["alpha"]
 
     @classmethod
     def from_config(cls, cfg: dict) -> PseudobulkParams:

@@ -27,6 +27,7 @@ import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
 from belimap.composition import COMPOSITION_COLUMNS
+from belimap.config import section_defaults
 from belimap.errors import BelimapError
 from belimap.vocab import Vocabulary
 
@@ -37,16 +38,19 @@ TEST_COLUMNS = [
 ]
 
 
+_COMPOSITIONPARAMS_DEFAULTS = section_defaults('compare', 'composition')  # the schema is the single source
+
+
 @dataclass(frozen=True)
 class CompositionParams:
     """Thresholds of the composition tests (``compare.composition`` in the config)."""
 
-    min_pairs: int = 3
-    min_bcells: int = 10
-    min_subset_cells: int = 5
-    pseudocount: float = 0.5
-    ci: float = 0.95
-    fdr: float = 0.05
+    min_pairs: int = _COMPOSITIONPARAMS_DEFAULTS["min_pairs"]
+    min_bcells: int = _COMPOSITIONPARAMS_DEFAULTS["min_bcells"]
+    min_subset_cells: int = _COMPOSITIONPARAMS_DEFAULTS["min_subset_cells"]
+    pseudocount: float = _COMPOSITIONPARAMS_DEFAULTS["pseudocount"]
+    ci: float = _COMPOSITIONPARAMS_DEFAULTS["ci"]
+    fdr: float = _COMPOSITIONPARAMS_DEFAULTS["fdr"]
 
     @classmethod
     def from_config(cls, cfg: dict) -> CompositionParams:

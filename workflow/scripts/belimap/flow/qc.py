@@ -15,22 +15,26 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from belimap.config import section_defaults
 from belimap.flow.io import FcsData
 
 QC_COLUMNS = ["sample_id", "n_events", "n_margin", "n_rate_anomaly", "n_kept", "pct_kept", "n_bins", "n_bins_flagged",
               "flags"]
 
 
+_QCPARAMS_DEFAULTS = section_defaults('flow', 'qc')  # the schema is the single source
+
+
 @dataclass(frozen=True)
 class QcParams:
     """``flow.qc`` of the config."""
 
-    margin: bool = True
-    rate_bin_events: int = 500
-    rate_nmads: float = 5.0
-    min_bins: int = 10
-    max_bins: int = 200
-    min_events: int = 5000
+    margin: bool = _QCPARAMS_DEFAULTS["margin"]
+    rate_bin_events: int = _QCPARAMS_DEFAULTS["rate_bin_events"]
+    rate_nmads: float = _QCPARAMS_DEFAULTS["rate_nmads"]
+    min_bins: int = _QCPARAMS_DEFAULTS["min_bins"]
+    max_bins: int = _QCPARAMS_DEFAULTS["max_bins"]
+    min_events: int = _QCPARAMS_DEFAULTS["min_events"]
 
     @classmethod
     def from_config(cls, qc: dict | None) -> QcParams:
