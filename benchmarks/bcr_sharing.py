@@ -49,16 +49,12 @@ def run_study(cfg: dict, workdir: Path) -> tuple[pd.DataFrame, float]:
     from sklearn.metrics import adjusted_rand_score
 
     from belimap import bcr
-    from belimap.io import write_tsv
     from belimap.simulate import bcr as sim
-    from belimap.simulate.cohort import sample_sheet, simulate_cohort
+    from belimap.simulate.cohort import simulate_cohort
 
     cohort = simulate_cohort(cfg)
     out = workdir / "sim"
-    sheet = sample_sheet(cohort, out)
-    cells = sim.draw_cells(cohort)
-    write_tsv(cells, out / "truth" / "cells.tsv")
-    sim.write_all(cohort, sheet, out)
+    sheet, cells = sim.write_bcr_study(cohort, out)
     rows = sheet[sheet["modality"] == "bcr"]
     paths = {}
     for r in rows.itertuples():

@@ -13,7 +13,6 @@ import pytest
 from belimap import bcr
 from belimap.config import validate
 from belimap.errors import BelimapError
-from belimap.io import write_tsv
 
 warnings.filterwarnings("ignore")
 SCIRPY_DATA = Path(str(importlib.resources.files("scirpy"))) / "tests" / "data"
@@ -216,17 +215,14 @@ def test_sparse_specimen_is_not_estimable_but_kept():
 @pytest.fixture(scope="module")
 def bcr_study(tmp_path_factory):
     from belimap.simulate import bcr as sim
-    from belimap.simulate.cohort import sample_sheet, simulate_cohort
+    from belimap.simulate.cohort import simulate_cohort
     from tests.conftest import small_config
 
     tmp = tmp_path_factory.mktemp("bcr_study")
     cfg = small_config(tmp, n_patients=2, cells=400, modalities={"scrna": True, "bcr": True})
     cohort = simulate_cohort(cfg)
-    sheet = sample_sheet(cohort, cfg["simulate"]["outdir"])
     out = Path(cfg["simulate"]["outdir"])
-    cells = sim.draw_cells(cohort)
-    write_tsv(cells, out / "truth" / "cells.tsv")
-    sim.write_all(cohort, sheet, out)
+    sheet, cells = sim.write_bcr_study(cohort, out)
     rows = sheet[sheet["modality"] == "bcr"]
     paths = {}
     for r in rows.itertuples():

@@ -23,7 +23,7 @@ import pandas as pd
 from belimap.bcr import sharing_table
 from belimap.errors import BelimapError
 from belimap.io import atomic_path, read_table, write_tsv
-from belimap.simulate.cohort import Cohort
+from belimap.simulate.cohort import Cohort, sample_sheet
 
 BASES = np.array(list("ACGT"))
 CODON_TABLE = {
@@ -240,6 +240,17 @@ def draw_cells(cohort: Cohort, doublet_rate: float = 0.05) -> pd.DataFrame:
             "is_doublet": doublet, "is_low_quality": False}))
     cells = pd.concat(out, ignore_index=True)
     return cells.drop_duplicates(["sample_id", "barcode"]).reset_index(drop=True)
+
+
+def write_bcr_study(cohort: Cohort, outdir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A BCR-only study for tests and benchmarks: the sheet, cells from :func:`draw_cells` (saved as
+    ``truth/cells.tsv``) and every BCR file with its truth; returns (sheet, cells)."""
+    outdir = Path(outdir)
+    sheet = sample_sheet(cohort, outdir)
+    cells = draw_cells(cohort)
+    write_tsv(cells, outdir / "truth" / "cells.tsv")
+    write_all(cohort, sheet, outdir)
+    return sheet, cells
 
 
 def write_all(cohort: Cohort, sheet: pd.DataFrame, outdir: str | Path) -> None:
