@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 
 from belimap.compare.simulate import simulated_study
 from belimap.compare.stats import TEST_COLUMNS, study_tests
 from belimap.config import ROOT, load_config
 from belimap.pl import compare as pl
-from belimap.pl.palette import save_figure
+from belimap.pl.palette import save_figure, tissue_colours
 from belimap.vocab import load_vocabulary
 
 
@@ -34,6 +35,8 @@ def test_composition_figures(study, tmp_path):
     fig = pl.forest_figure(tests, T, P, vocab)
     assert len(fig.axes) == len(T) + 1  # one panel per tissue + tissue contrasts
     assert any(t.get_text() == pl.NOT_TESTABLE for t in fig.axes[0].texts)  # germinal centre in blood
+    used = {to_hex(line.get_color()) for line in fig.axes[len(T)].lines if line.get_linestyle() != "--"}
+    assert used and not used & {c.lower() for c in tissue_colours(T).values()}  # pairs never wear a tissue's colour
     _saved(fig, tmp_path / "forest.pdf")
     heat = pl.effect_heatmap(tests, T, P, vocab)
     marks = [t.get_text() for t in heat.axes[0].texts]

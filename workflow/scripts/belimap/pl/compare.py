@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib import pyplot as plt
 from matplotlib.lines import Line2D
 
-from belimap.pl.palette import TOL_BRIGHT, subset_colours, timepoint_colours
+from belimap.pl.palette import CONTRAST_GREYS, CONTRAST_MARKERS, subset_colours, timepoint_colours
 from belimap.vocab import Vocabulary
 
 NOT_TESTABLE = "n.t."
@@ -32,12 +32,13 @@ def _message(ax: plt.Axes, text: str) -> None:
 
 
 def forest_panel(ax: plt.Axes, rows: pd.DataFrame, subsets: list[str], labels: dict[str, str], group_col: str,
-                 colours: dict[str, str], fdr: float) -> plt.Axes:
+                 colours: dict[str, str], fdr: float, markers: dict[str, str] | None = None) -> plt.Axes:
     """Log odds ratios with CIs, one line per subset, one marker per ``group_col`` value.
 
     Filled markers have q < ``fdr``; rows that are not testable show "n.t." at zero.
     """
     groups = [g for g in colours if (rows[group_col] == g).any()]
+    markers = markers or {}
     width = 0.7 / max(len(groups), 1)
     for j, g in enumerate(groups):
         sub = rows[rows[group_col] == g].set_index("subset")
@@ -51,12 +52,14 @@ def forest_panel(ax: plt.Axes, rows: pd.DataFrame, subsets: list[str], labels: d
                 continue
             sig = np.isfinite(r["q_value"]) and r["q_value"] < fdr
             ax.plot([r["ci_low"], r["ci_high"]], [y, y], color=colours[g], lw=1.2)
-            ax.plot(r["log_odds_ratio"], y, "o", ms=4, color=colours[g], mfc=colours[g] if sig else "white")
+            ax.plot(r["log_odds_ratio"], y, markers.get(g, "o"), ms=4, color=colours[g],
+                    mfc=colours[g] if sig else "white")
     ax.axvline(0, color="0.6", lw=0.8, ls="--")
     ax.set_yticks(range(len(subsets)), [labels[s] for s in subsets])
     ax.set_ylim(len(subsets) - 0.5, -0.5)
     ax.set_xlabel("log odds ratio (95 % CI)")
-    ax.legend(handles=[Line2D([], [], marker="o", color=colours[g], label=str(g).replace("_", " ")) for g in groups],
+    ax.legend(handles=[Line2D([], [], marker=markers.get(g, "o"), color=colours[g], label=str(g).replace("_", " "))
+                       for g in groups],
               fontsize=6, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1)
     return ax
 
@@ -77,9 +80,11 @@ def forest_figure(tests: pd.DataFrame, tissues: list[str], timepoints: list[str]
                      {tp: tp_col[tp] for tp in timepoints[1:]}, fdr)
         ax.set_title(f"{tissue.replace('_', ' ')}: vs {timepoints[0]}")
     if len(tis):
+        # Tissue pairs are not tissues: greys and marker shapes, so no pair borrows a tissue's colour.
         pairs = list(dict.fromkeys(tis["pair"]))
-        pal = {p: TOL_BRIGHT[i % len(TOL_BRIGHT)] for i, p in enumerate(pairs)}
-        forest_panel(axes[0][-1], tis, vocab.subset_ids, labels, "pair", pal, fdr)
+        pal = {p: CONTRAST_GREYS[i % len(CONTRAST_GREYS)] for i, p in enumerate(pairs)}
+        shapes = {p: CONTRAST_MARKERS[i % len(CONTRAST_MARKERS)] for i, p in enumerate(pairs)}
+        forest_panel(axes[0][-1], tis, vocab.subset_ids, labels, "pair", pal, fdr, shapes)
         axes[0][-1].set_title(f"tissues at {timepoints[0]}")
     if n == 0:
         _message(axes[0][0], "no composition tests")

@@ -21,6 +21,9 @@ from belimap.vocab import Vocabulary  # noqa: E402
 TOL_BRIGHT = ["#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB"]
 #: An ordered, colour-blind-safe sequence for timepoints (light to dark: time goes on).
 TIME_SEQ = ["#FEC44F", "#FB9A29", "#EC7014", "#CC4C02", "#993404", "#662506"]
+#: Contrasts between groups (e.g. tissue pairs) in greys with distinct markers: never a group's colour.
+CONTRAST_GREYS = ["#000000", "#555555", "#999999"]
+CONTRAST_MARKERS = ["o", "s", "^", "D", "v", "P"]
 
 plt.rcParams.update({
     "pdf.fonttype": 42,  # editable text in vector PDFs (journals ask for it)
