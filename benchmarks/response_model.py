@@ -5,8 +5,13 @@ baseline predictors (oracle AUC ≈ 0.75), the nested-CV AUC should lie within 0
 AUC; on cohorts where nothing predicts response the mean AUC over ≥ 20 cohorts should be
 0.50 ± 0.05. Prints one line per cohort and the summary figures.
 
-    .venv/bin/python benchmarks/response_model.py                 # full: 10 signal + 20 null cohorts (~5 min idle)
+    .venv/bin/python benchmarks/response_model.py                 # full: 20 signal + 20 null cohorts
+    .venv/bin/python benchmarks/response_model.py --prior none    # one penalty for every feature
+    .venv/bin/python benchmarks/response_model.py --prior wrong   # the prior on features with no effect
     .venv/bin/python benchmarks/response_model.py --signal 3 --null 5 --repeats 3   # quick look
+
+``--prior`` measures what the config's published-predictor prior (``model.prior_features``) buys
+when it is right, and what it costs when the literature points at the wrong features.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ import argparse
 import copy
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
@@ -30,6 +37,8 @@ from belimap.model import fit_response_model, make_pipeline, prepare
 from belimap.simulate.clinical import format_table, simulate_large_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
+# Features the simulator's response mechanism does not use: a prior that points the wrong way.
+WRONG_PRIOR = ["clinical:c3", "clinical:prednisone_mg", "clinical:pga", "*:lymph_node:naive", "*:synovium:naive"]
 
 
 def run_cohort(seed: int, signal: bool, mcfg: dict, n_patients: int = 120, missing: dict | None = None) -> dict:
@@ -76,7 +85,7 @@ def model_config(repeats: int, n_permutations: int, n_bootstrap: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--signal", type=int, default=10, help="cohorts with signal")
+    ap.add_argument("--signal", type=int, default=20, help="cohorts with signal")
     ap.add_argument("--null", type=int, default=20, help="cohorts without signal")
     ap.add_argument("--patients", type=int, default=120)
     ap.add_argument("--repeats", type=int, default=5, help="CV repeats of the signal cohorts")
@@ -85,29 +94,35 @@ def main() -> None:
     ap.add_argument("--prespecified", action="store_true",
                     help="pre-specified features (published predictors + naive/transitional B per tissue) "
                          "instead of the config's full set")
+    ap.add_argument("--prior", choices=["config", "none", "wrong"], default="config",
+                    help="published-predictor prior: the config's, none, or on features with no effect")
+    ap.add_argument("--jobs", type=int, default=2, help="cohorts run in parallel")
     ap.add_argument("--missing-synovium", type=float, default=0.3, help="fraction of patients without synovium")
     args = ap.parse_args()
     missing = {"synovium": args.missing_synovium}
     t0 = time.time()
     diffs, refs = [], []
+    m = model_config(args.repeats, args.permutations, 1000)
+    m0 = model_config(args.null_repeats, 0, 0)
+    for mc in (m, m0):
+        if args.prespecified:
+            mc["clinical_features"] = ["sledai2k", "anti_dsdna", "c3", "c4", "low_complement"]
+            mc["immune"]["subsets"] = ["naive", "transitional"]
+        mc["prior_features"] = {"config": mc["prior_features"], "none": [], "wrong": WRONG_PRIOR}[args.prior]
+    print(f"prior features (weight {m['prior_weight']:g}): {m['prior_features'] or 'none'}")
+    pool = Parallel(n_jobs=args.jobs)
     print("signal cohorts: seed n responders features oracle_AUC cv_AUC (95% CI) diff perm_p sri4_agreement "
           "known_form_AUC")
-    m = model_config(args.repeats, args.permutations, 1000)
-    if args.prespecified:
-        m["clinical_features"] = ["sledai2k", "anti_dsdna", "c3", "c4", "low_complement"]
-        m["immune"]["subsets"] = ["naive", "transitional"]
-    for s in range(args.signal):
-        r = run_cohort(100 + s, True, m, args.patients, missing)
+    signal = pool(delayed(partial(run_cohort, 100 + s, True, m, args.patients, missing))() for s in range(args.signal))
+    for r in signal:
         diffs.append(r["cv_auc"] - r["oracle_auc"])
         print(f"  {r['seed']} {r['n']} {r['responders']} {r['features']} {r['oracle_auc']:.3f} {r['cv_auc']:.3f} "
               f"({r['ci'][0]:.2f}-{r['ci'][1]:.2f}) {diffs[-1]:+.3f} {r['p']} {r['sri4_agreement']:.2f} "
               f"{r['reference_auc']:.3f}")
         refs.append(r["reference_auc"] - r["oracle_auc"])
     nulls = []
-    m0 = model_config(args.null_repeats, 0, 0)
     print("null cohorts: seed n responders cv_AUC")
-    for s in range(args.null):
-        r = run_cohort(500 + s, False, m0, args.patients, missing)
+    for r in pool(delayed(partial(run_cohort, 500 + s, False, m0, args.patients, missing))() for s in range(args.null)):
         nulls.append(r["cv_auc"])
         print(f"  {r['seed']} {r['n']} {r['responders']} {r['cv_auc']:.3f}")
     if diffs:

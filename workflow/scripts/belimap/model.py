@@ -7,11 +7,17 @@ from a held-out patient reaches its prediction. Performance is the out-of-fold A
 repeats, with a patient-bootstrap 95 % CI and a permutation p-value (the whole nested CV rerun on
 permuted labels); coefficients come with bootstrap selection frequencies. Published SLE response
 models reach AUC 0.5–0.78, so on small cohorts we refuse to fit and describe instead.
+
+Published predictors (``prior_features``) can be penalised less than exploratory features, as
+glmnet's ``penalty.factor`` does: with 100 patients and 30 candidate features, an equal penalty
+spends most of the signal on choosing features, and the literature already tells us where to
+look. See :class:`PriorWeight`.
 """
 
 from __future__ import annotations
 
 import logging
+import fnmatch
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -21,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
@@ -108,8 +115,34 @@ def select_features(X: pd.DataFrame, min_coverage: float) -> tuple[pd.DataFrame,
 # ----------------------------------------------------------------------------------------------
 # the estimator and its evaluation
 # ----------------------------------------------------------------------------------------------
-def make_pipeline(C: float = 1.0, l1_ratio: float = 1.0, seed: int = 0) -> Pipeline:
-    """Median imputation → standardisation → penalised logistic regression (fitted per fold)."""
+class PriorWeight(TransformerMixin, BaseEstimator):
+    """Multiply standardised features by fixed weights, so the penalty shrinks the up-weighted less.
+
+    A coefficient on a column scaled by ``w`` pays ``1/w`` of the lasso penalty (``1/w²`` of the
+    ridge penalty) for the same effect on the prediction: glmnet's ``penalty.factor``, which
+    scikit-learn's ``LogisticRegression`` lacks. The weights are fixed by the config, never fitted,
+    so the step cannot leak. ``weights=None`` is the identity.
+    """
+
+    def __init__(self, weights: np.ndarray | None = None):
+        self.weights = weights
+
+    def fit(self, X, y=None):  # noqa: ARG002 - stateless; fit for the Pipeline protocol
+        return self
+
+    def transform(self, X):
+        return X if self.weights is None else np.asarray(X) * self.weights
+
+
+def prior_weights(features: list[str], patterns: list[str], weight: float) -> np.ndarray | None:
+    """Per-feature weights: ``weight`` for features matching a ``prior_features`` glob, else 1."""
+    w = np.array([weight if any(fnmatch.fnmatchcase(f, p) for p in patterns) else 1.0 for f in features])
+    return None if np.all(w == 1.0) else w
+
+
+def make_pipeline(C: float = 1.0, l1_ratio: float = 1.0, seed: int = 0, weights: np.ndarray | None = None
+                  ) -> Pipeline:
+    """Median imputation → standardisation → prior weights → penalised logistic regression (fitted per fold)."""
     if l1_ratio >= 1.0:
         clf = LogisticRegression(C=C, l1_ratio=1.0, solver="liblinear", random_state=seed)
     elif l1_ratio <= 0.0:
@@ -117,23 +150,24 @@ def make_pipeline(C: float = 1.0, l1_ratio: float = 1.0, seed: int = 0) -> Pipel
     else:
         clf = LogisticRegression(C=C, l1_ratio=l1_ratio, solver="saga", max_iter=5000, random_state=seed)
     return Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-                     ("scale", StandardScaler()), ("clf", clf)])
+                     ("scale", StandardScaler()), ("prior", PriorWeight(weights)), ("clf", clf)])
 
 
-def tuned_estimator(mcfg: dict, seed: int, n_jobs: int = 1, y: np.ndarray | None = None) -> GridSearchCV:
+def tuned_estimator(mcfg: dict, seed: int, n_jobs: int = 1, y: np.ndarray | None = None,
+                    weights: np.ndarray | None = None) -> GridSearchCV:
     """The inner loop: choose C by stratified CV on the training patients ``y`` only.
 
     The inner folds are capped at the smaller class count, so every inner fold holds both classes.
     """
     n_inner = mcfg["inner_folds"] if y is None else max(2, min(mcfg["inner_folds"], int(np.bincount(y).min())))
     inner = StratifiedKFold(n_splits=n_inner, shuffle=True, random_state=seed)
-    return GridSearchCV(make_pipeline(l1_ratio=mcfg["l1_ratio"], seed=seed), {"clf__C": list(mcfg["C_grid"])},
-                        scoring=mcfg.get("inner_scoring", "roc_auc"), cv=inner, n_jobs=n_jobs,
+    return GridSearchCV(make_pipeline(l1_ratio=mcfg["l1_ratio"], seed=seed, weights=weights),
+                        {"clf__C": list(mcfg["C_grid"])}, scoring=mcfg["inner_scoring"], cv=inner, n_jobs=n_jobs,
                         error_score="raise")
 
 
 def nested_cv(X: np.ndarray, y: np.ndarray, mcfg: dict, seed: int, repeats: int | None = None,
-              n_jobs: int = 1) -> np.ndarray:
+              n_jobs: int = 1, weights: np.ndarray | None = None) -> np.ndarray:
     """Out-of-fold probabilities, shape (repeats, n): each patient predicted by a model that never saw it."""
     repeats = mcfg["repeats"] if repeats is None else repeats
     n_splits = min(mcfg["outer_folds"], int(np.bincount(y).min()))
@@ -142,7 +176,7 @@ def nested_cv(X: np.ndarray, y: np.ndarray, mcfg: dict, seed: int, repeats: int 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for k, (train, test) in enumerate(outer.split(X, y)):
-            est = tuned_estimator(mcfg, seed + k, n_jobs, y[train]).fit(X[train], y[train])
+            est = tuned_estimator(mcfg, seed + k, n_jobs, y[train], weights).fit(X[train], y[train])
             oof[k // n_splits, test] = est.predict_proba(X[test])[:, 1]
     return oof
 
@@ -169,14 +203,14 @@ def bootstrap_auc_ci(y: np.ndarray, oof: np.ndarray, n_boot: int, seed: int, lev
     return float(np.quantile(stats, a)), float(np.quantile(stats, 1 - a))
 
 
-def permutation_p(X: np.ndarray, y: np.ndarray, observed: float, mcfg: dict, seed: int, n_jobs: int = 1
-                  ) -> tuple[float, list[float]]:
+def permutation_p(X: np.ndarray, y: np.ndarray, observed: float, mcfg: dict, seed: int, n_jobs: int = 1,
+                  weights: np.ndarray | None = None) -> tuple[float, list[float]]:
     """p = (1 + #{AUC_perm >= observed}) / (1 + n): the whole nested CV (one repeat) on permuted labels."""
     n = mcfg["n_permutations"]
     if n <= 0:
         return math.nan, []
     rng = np.random.default_rng(seed)
-    null = [mean_auc(yp, nested_cv(X, yp, mcfg, seed + i, repeats=1, n_jobs=n_jobs))
+    null = [mean_auc(yp, nested_cv(X, yp, mcfg, seed + i, repeats=1, n_jobs=n_jobs, weights=weights))
             for i, yp in enumerate(rng.permutation(y) for _ in range(n))]
     return (1 + sum(a >= observed for a in null)) / (1 + n), null
 
@@ -199,7 +233,7 @@ class ModelResult:
 CV_COLUMNS = ["patient_id", "outcome", "probability", "probability_sd"]
 ROC_COLUMNS = ["repeat", "fpr", "tpr"]
 CAL_COLUMNS = ["bin", "mean_predicted", "observed_fraction"]
-COEF_COLUMNS = ["feature", "source", "coefficient", "ci_low", "ci_high", "selection_frequency"]
+COEF_COLUMNS = ["feature", "source", "prior", "coefficient", "ci_low", "ci_high", "selection_frequency"]
 PRED_COLUMNS = ["patient_id", "probability", "ci_low", "ci_high"]
 DESC_COLUMNS = ["feature", "n_responders", "median_responders", "q1_responders", "q3_responders",
                 "n_non_responders", "median_non_responders", "q1_non_responders", "q3_non_responders",
@@ -241,10 +275,12 @@ def fit_response_model(X: pd.DataFrame, y: pd.Series, pending: pd.DataFrame, mcf
                "comparison of responders and non-responders is shown instead.")
         return ModelResult(False, msg, {**summary, "status": "not_fitted"}, descriptive=desc)
     Xa, ya = X.to_numpy(float), y.to_numpy(int)
-    oof = nested_cv(Xa, ya, mcfg, seed, n_jobs=n_jobs)
+    w = prior_weights(list(X.columns), list(mcfg["prior_features"]), mcfg["prior_weight"])
+    scale = np.ones(X.shape[1]) if w is None else w  # back to the standardised scale for reporting
+    oof = nested_cv(Xa, ya, mcfg, seed, n_jobs=n_jobs, weights=w)
     auc = mean_auc(ya, oof)
     lo, hi = bootstrap_auc_ci(ya, oof, mcfg["n_bootstrap"], seed)
-    p, _ = permutation_p(Xa, ya, auc, mcfg, seed + 10_000, n_jobs)
+    p, _ = permutation_p(Xa, ya, auc, mcfg, seed + 10_000, n_jobs, w)
     prob = oof.mean(axis=0)
     cv = pd.DataFrame({"patient_id": X.index, "outcome": ya, "probability": prob, "probability_sd": oof.std(axis=0)})
     roc = pd.concat([pd.DataFrame(dict(zip(("fpr", "tpr"), roc_curve(ya, o)[:2], strict=True))).assign(repeat=r + 1)
@@ -254,9 +290,9 @@ def fit_response_model(X: pd.DataFrame, y: pd.Series, pending: pd.DataFrame, mcf
     # final model on every patient; coefficients on the standardised scale
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        final = tuned_estimator(mcfg, seed, n_jobs, ya).fit(Xa, ya)
+        final = tuned_estimator(mcfg, seed, n_jobs, ya, w).fit(Xa, ya)
         best_c = final.best_params_["clf__C"]
-        coef = final.best_estimator_.named_steps["clf"].coef_[0]
+        coef = final.best_estimator_.named_steps["clf"].coef_[0] * scale
         rng = np.random.default_rng(seed + 1)
         boots, pred_boot = [], []
         Xp = pending.reindex(columns=X.columns).to_numpy(float)
@@ -264,15 +300,16 @@ def fit_response_model(X: pd.DataFrame, y: pd.Series, pending: pd.DataFrame, mcf
             idx = rng.integers(0, n, n)
             if ya[idx].min() == ya[idx].max():
                 continue
-            m = make_pipeline(best_c, mcfg["l1_ratio"], seed).fit(Xa[idx], ya[idx])
-            boots.append(m.named_steps["clf"].coef_[0])
+            m = make_pipeline(best_c, mcfg["l1_ratio"], seed, w).fit(Xa[idx], ya[idx])
+            boots.append(m.named_steps["clf"].coef_[0] * scale)
             if len(Xp):
                 pred_boot.append(m.predict_proba(Xp)[:, 1])
     nan = np.full(X.shape[1], np.nan)
     B = np.array(boots) if boots else None
     coefs = pd.DataFrame({"feature": X.columns, "source": ["clinical" if c.startswith("clinical:") else "immune"
                                                           for c in X.columns],
-                          "coefficient": coef, "ci_low": nan if B is None else np.quantile(B, 0.025, axis=0),
+                          "prior": np.where(scale != 1.0, "yes", "no"), "coefficient": coef,
+                          "ci_low": nan if B is None else np.quantile(B, 0.025, axis=0),
                           "ci_high": nan if B is None else np.quantile(B, 0.975, axis=0),
                           "selection_frequency": nan if B is None else (np.abs(B) > 1e-10).mean(axis=0)})
     coefs = coefs.reindex(coefs["coefficient"].abs().sort_values(ascending=False).index)[COEF_COLUMNS]
@@ -288,10 +325,14 @@ def fit_response_model(X: pd.DataFrame, y: pd.Series, pending: pd.DataFrame, mcf
                     "n_permutations": mcfg["n_permutations"],
                     "outer_folds": min(mcfg["outer_folds"], min(n_resp, n_non)),
                     "inner_folds": mcfg["inner_folds"], "repeats": mcfg["repeats"], "best_C": best_c,
-                    "n_selected": int((np.abs(coef) > 1e-10).sum())})
+                    "n_selected": int((np.abs(coef) > 1e-10).sum()),
+                    "prior_features": ";".join(X.columns[scale != 1.0]), "prior_weight": mcfg["prior_weight"]})
     msg = (f"Nested {summary['outer_folds']}-fold CV repeated {mcfg['repeats']}x on {n} patients "
            f"({n_resp} responders): "
            f"AUC {auc:.2f} (95% CI {lo:.2f}-{hi:.2f}, permutation p = {p:.3g}).")
+    if summary["prior_features"]:
+        msg += (f" Published predictors penalised less (weight {mcfg['prior_weight']:g}): "
+                f"{summary['prior_features'].replace(';', ', ')}.")
     return ModelResult(True, msg, summary, cv, roc, cal, coefs, preds, desc)
 
 
