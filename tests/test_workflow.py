@@ -100,6 +100,15 @@ def test_new_samples_rerun_only_their_jobs(demo_run, tmp_path):
     assert counts["scrna_integrate"] == 1
 
 
+def test_slurm_profile_bundles_per_file_flow_jobs(demo_run):
+    """profiles/slurm submits the short per-file flow jobs (QC, gating, figures) 8 files per sbatch job."""
+    wd, config = demo_run
+    n_files = len(list((wd / "results/demo/raw/flow").glob("*.fcs")))
+    res = smk(wd, config, "-n", "--profile", str(ROOT / "profiles" / "slurm"), "--forcerun", "flow_qc")
+    out = res.stdout + res.stderr
+    assert n_files == 14 and out.count("Group job flow_file") == 2, out[-3000:]
+
+
 def test_one_sample_pilot_runs(tmp_path, demo_run):
     wd0, _ = demo_run
     raw = sorted((wd0 / "results/demo/raw/scrna").glob("*_lymph_node_baseline*"))[0]

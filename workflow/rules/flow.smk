@@ -1,6 +1,8 @@
 # Flow cytometry: per file read → QC → compensate/transform/gate; then study counts, composition,
 # metadata, figures and the flow↔scRNA concordance. The strategy is config flow.strategy (YAML,
 # GatingML 2.0 or FlowJo .wsp); its path is an input so that editing a gate reruns the gating.
+# The per-file rules share the group "flow_file": on a cluster one file's QC, gating and figures are
+# one submission (and profiles/slurm bundles several files), not three jobs of a few seconds each.
 from belimap.config import ROOT as _ROOT
 
 FLOW = samples_of("flow")
@@ -35,6 +37,8 @@ rule flow_qc:
         table="results/flow/samples/{sample}.qc.tsv",
         bins="results/flow/samples/{sample}.qc_bins.tsv",
         keep="results/flow/samples/{sample}.keep.npy",
+    group:
+        "flow_file"
     log:
         "logs/flow/qc/{sample}.log",
     params:
@@ -58,6 +62,8 @@ rule flow_gate:
         counts="results/flow/samples/{sample}.counts.tsv",
         events="results/flow/samples/{sample}.events.tsv.gz",
         metadata="results/flow/samples/{sample}.metadata.tsv",
+    group:
+        "flow_file"
     log:
         "logs/flow/gate/{sample}.log",
     params:
@@ -97,6 +103,8 @@ rule flow_sample_figures:
             subcategory="QC per sample",
             labels={"sample": "{sample}"},
         ),
+    group:
+        "flow_file"
     log:
         "logs/flow/figures/{sample}.log",
     params:
