@@ -163,12 +163,15 @@ def model_figure(roc: pd.DataFrame, calibration: pd.DataFrame, coefficients: pd.
     c = coefficients.head(top).iloc[::-1]
     yy = np.arange(len(c))
     ax.barh(yy, c["coefficient"], color=[TOL_BRIGHT[2] if v > 0 else TOL_BRIGHT[1] for v in c["coefficient"]])
-    ax.set_yticks(yy, [_trunc(f, 36) for f in c["feature"]], fontsize=6)
+    prior = c["prior"].eq("yes") if "prior" in c else pd.Series(False, index=c.index)
+    ax.set_yticks(yy, [_trunc(f, 36) + (" †" if p else "") for f, p in zip(c["feature"], prior, strict=True)],
+                  fontsize=6)
     for yi, f in zip(yy, c["selection_frequency"], strict=True):
         ax.text(ax.get_xlim()[1], yi, f" {f:.0%}", va="center", fontsize=6)
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel("Coefficient (per SD; log-odds)")
-    ax.set_title("Coefficients (bootstrap selection %)", fontsize=7)
+    ax.set_title("Coefficients (bootstrap selection %)" + ("\n† published predictor, penalised less"
+                                                           if prior.any() else ""), fontsize=7)
     fig.tight_layout()
     return save_figure(fig, path)
 
