@@ -144,7 +144,8 @@ def responder_comparison(X: pd.DataFrame, y: pd.Series, path: str | Path, messag
 def model_figure(roc: pd.DataFrame, calibration: pd.DataFrame, coefficients: pd.DataFrame, summary: dict,
                  path: str | Path, top: int = 15) -> list[Path]:
     """ROC (every repeat), calibration and the largest standardised coefficients with selection frequency."""
-    fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.8), gridspec_kw={"width_ratios": [1, 1, 1.4]})
+    # constrained layout gives the long feature labels their room without widening every gap
+    fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.8), gridspec_kw={"width_ratios": [1, 1, 1.2]}, layout="constrained")
     ax = axes[0]
     for _, d in roc.groupby("repeat"):
         ax.plot(d["fpr"], d["tpr"], color=TOL_BRIGHT[0], lw=0.6, alpha=0.5)
@@ -172,7 +173,6 @@ def model_figure(roc: pd.DataFrame, calibration: pd.DataFrame, coefficients: pd.
     ax.set_xlabel("Coefficient (per SD; log-odds)")
     ax.set_title("Coefficients (bootstrap selection %)" + ("\n† published predictor, penalised less"
                                                            if prior.any() else ""), fontsize=7)
-    fig.tight_layout()
     return save_figure(fig, path)
 
 
