@@ -179,7 +179,10 @@ def test_coefficients_are_reported_on_the_standardised_scale(signal_cohort):
     assert set(c.index[c["prior"] == "yes"]) == {"clinical:sledai2k>=10", "clinical:log1p_anti_dsdna",
                                                  "clinical:low_complement", "scrna:blood:naive",
                                                  "scrna:blood:transitional"}
-    assert "penalised less" in res.message
+    assert "penalised less" in res.message and "matching no feature" not in res.message
+    typo = fit_response_model(X, y, pending, {**m, "prior_features": ["clinical:sledai>=10"],
+                                              "n_selection_bootstrap": 0}, seed=1)
+    assert "prior_features matching no feature (misspelt, or dropped for coverage): clinical:sledai>=10" in typo.message
     w = prior_weights(list(X.columns), m["prior_features"], m["prior_weight"])
     pipe = make_pipeline(0.3, m["l1_ratio"], 1, w).fit(X.to_numpy(float), y.to_numpy(int))
     z = pipe[:2].transform(pending.to_numpy(float))

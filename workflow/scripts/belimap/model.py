@@ -16,8 +16,8 @@ look. See :class:`PriorWeight`.
 
 from __future__ import annotations
 
-import logging
 import fnmatch
+import logging
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import calibration_curve
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
@@ -333,6 +333,10 @@ def fit_response_model(X: pd.DataFrame, y: pd.Series, pending: pd.DataFrame, mcf
     if summary["prior_features"]:
         msg += (f" Published predictors penalised less (weight {mcfg['prior_weight']:g}): "
                 f"{summary['prior_features'].replace(';', ', ')}.")
+    unmatched = [p for p in mcfg["prior_features"] if not any(fnmatch.fnmatchcase(f, p) for f in X.columns)]
+    if unmatched:  # a typo would silently switch the prior off: say so
+        log.warning("model.prior_features matching no feature: %s", ", ".join(unmatched))
+        msg += f" prior_features matching no feature (misspelt, or dropped for coverage): {', '.join(unmatched)}."
     return ModelResult(True, msg, summary, cv, roc, cal, coefs, preds, desc)
 
 
