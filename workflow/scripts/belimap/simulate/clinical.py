@@ -79,6 +79,13 @@ def _baseline_patient(rng: np.random.Generator, p: dict, facts, arm: str) -> dic
     desc.update(flags)
     for name, prob in p["extra_descriptors"].items():
         desc[name] = int(rng.random() < prob)
+    # Active enough for both trials: switch on further descriptors, in the profile's order, until the
+    # score reaches min_sledai2k (no random draw, so the other patients' streams are unchanged).
+    weights = facts.sledai_weights
+    for name in p["extra_descriptors"]:
+        if sum(weights[d] * desc[d] for d in weights) >= p["min_sledai2k"]:
+            break
+        desc[name] = 1
     lab = p["labs"]
     rec = {
         "arm": arm, "age": int(rng.integers(p["age"]["low"], p["age"]["high"] + 1)),
@@ -253,13 +260,21 @@ def format_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_all(cohort: Cohort, sheet: pd.DataFrame, outdir: str | Path) -> None:
-    """Write ``raw/clinical/clinical.tsv`` and the truth (``truth/clinical_*.tsv``) under ``outdir``."""
+def study_paths(outdir: str | Path) -> dict[str, Path]:
+    """Where the simulated study keeps its clinical table and truth (the workflow asks for these)."""
     outdir = Path(outdir)
+    return {"table": outdir / "raw" / "clinical" / "clinical.tsv",
+            "patients": outdir / "truth" / "clinical_patients.tsv",
+            "eligibility": outdir / "truth" / "clinical_eligibility.tsv"}
+
+
+def write_all(cohort: Cohort, sheet: pd.DataFrame, outdir: str | Path) -> None:  # noqa: ARG001 - modality API
+    """Write the clinical table of the cohort's patients and its truth (:func:`study_paths`) under ``outdir``."""
+    paths = study_paths(outdir)
     table, patients, elig = simulate_clinical(cohort)
-    write_tsv(format_table(table), outdir / "raw" / "clinical" / "clinical.tsv")
-    write_tsv(patients, outdir / "truth" / "clinical_patients.tsv")
-    write_tsv(elig, outdir / "truth" / "clinical_eligibility.tsv")
+    write_tsv(format_table(table), paths["table"])
+    write_tsv(patients, paths["patients"])
+    write_tsv(elig, paths["eligibility"])
 
 
 # ----------------------------------------------------------------------------------------------
