@@ -10,11 +10,19 @@ import pytest
 from belimap.clinical.table import read_clinical_table
 from belimap.config import ROOT, load_config
 from belimap.errors import BelimapError
-from belimap.simulate.clinical import format_table, simulate_clinical, write_all
+from belimap.simulate.clinical import format_table, simulate_clinical, study_paths, write_all
 from belimap.simulate.cohort import sample_sheet, simulate_cohort
 
 CFG = load_config(ROOT / "config" / "config.yaml")
-DEMO = ROOT / "config" / "clinical.tsv"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo study's clinical table as the workflow's simulate_clinical rule writes it."""
+    out = tmp_path_factory.mktemp("demo_clinical")
+    cohort = simulate_cohort(CFG)
+    write_all(cohort, sample_sheet(cohort, out), out)
+    return study_paths(out)["table"]
 
 
 def _write(tmp_path, df: pd.DataFrame):
@@ -23,38 +31,41 @@ def _write(tmp_path, df: pd.DataFrame):
     return p
 
 
-def _demo_rows() -> pd.DataFrame:
-    return pd.read_csv(DEMO, sep="\t", dtype=str, keep_default_na=False)
+def _rows(path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
 
 
-def test_demo_table_reads_and_is_typed():
-    t = read_clinical_table(DEMO, CFG["clinical"])
+def test_demo_table_reads_and_is_typed(demo):
+    t = read_clinical_table(demo, CFG["clinical"])
     assert t["visit"].cat.categories.tolist() == CFG["clinical"]["visits"]
     assert t["c3"].dtype == float and t["arthritis"].dtype == float
     base = t[(t["patient_id"] == "P01") & (t["visit"] == "baseline")]
     assert math.isnan(base["age"].iloc[0])   # blank is missing, never 0
 
 
-def test_committed_demo_table_is_the_simulators():
-    table, _, _ = simulate_clinical(simulate_cohort(CFG))
-    assert format_table(table).astype(str).equals(_demo_rows()[format_table(table).columns].astype(str))
+def test_demo_table_is_deterministic_and_lists_the_cohorts_patients(demo):
+    """Same seed, same table (a rerun of the demo changes nothing); enrolled = the sample sheet's patients."""
+    cohort = simulate_cohort(CFG)
+    table, _, _ = simulate_clinical(cohort)
+    assert format_table(table).astype(str).equals(_rows(demo)[format_table(table).columns].astype(str))
+    assert set(cohort.specimens["patient_id"]) == {p for p in table["patient_id"] if p.startswith("P")}
 
 
 @pytest.mark.parametrize("column", ["Name", "Date of birth", "DOB", "MRN", "Medical record number", "address",
                                     "Phone", "e-mail"])
-def test_direct_identifier_columns_are_refused(tmp_path, column):
-    df = _demo_rows().head(3)
+def test_direct_identifier_columns_are_refused(demo, tmp_path, column):
+    df = _rows(demo).head(3)
     df[column] = "x"
     with pytest.raises(BelimapError, match=f"column '{column}' is a direct identifier"):
         read_clinical_table(_write(tmp_path, df), CFG["clinical"])
 
 
-def test_email_in_any_cell_and_name_as_patient_id_are_refused(tmp_path):
-    df = _demo_rows().head(3)
+def test_email_in_any_cell_and_name_as_patient_id_are_refused(demo, tmp_path):
+    df = _rows(demo).head(3)
     df["comment"] = ["", "call jane.doe@example.org", ""]
     with pytest.raises(BelimapError, match="row 2: column 'comment' holds an e-mail"):
         read_clinical_table(_write(tmp_path, df), CFG["clinical"])
-    df = _demo_rows().head(3)
+    df = _rows(demo).head(3)
     df.loc[0, "patient_id"] = "Jane Doe"
     with pytest.raises(BelimapError, match="row 1: field 'patient_id'"):
         read_clinical_table(_write(tmp_path, df), CFG["clinical"])
@@ -66,15 +77,15 @@ def test_email_in_any_cell_and_name_as_patient_id_are_refused(tmp_path):
     ("visit", "week99", "column 'visit': 'week99' is not one of clinical.visits"),
     ("pga", "4", "field 'pga'"),
 ])
-def test_bad_values_name_row_and_column(tmp_path, column, value, message):
-    df = _demo_rows().head(3)
+def test_bad_values_name_row_and_column(demo, tmp_path, column, value, message):
+    df = _rows(demo).head(3)
     df.loc[1, column] = value
     with pytest.raises(BelimapError, match=message):
         read_clinical_table(_write(tmp_path, df), CFG["clinical"])
 
 
-def test_duplicate_visit_is_refused(tmp_path):
-    df = pd.concat([_demo_rows().head(2), _demo_rows().head(1)])
+def test_duplicate_visit_is_refused(demo, tmp_path):
+    df = pd.concat([_rows(demo).head(2), _rows(demo).head(1)])
     with pytest.raises(BelimapError, match="has visit 'screening' twice"):
         read_clinical_table(_write(tmp_path, df), CFG["clinical"])
 
@@ -82,11 +93,30 @@ def test_duplicate_visit_is_refused(tmp_path):
 def test_write_all_writes_table_and_truth(tmp_path):
     cohort = simulate_cohort(CFG)
     write_all(cohort, sample_sheet(cohort, tmp_path), tmp_path)
-    assert (tmp_path / "raw" / "clinical" / "clinical.tsv").read_text() == DEMO.read_text()
-    truth = pd.read_csv(tmp_path / "truth" / "clinical_patients.tsv", sep="\t")
+    paths = study_paths(tmp_path)
+    assert paths["table"] == tmp_path / "raw" / "clinical" / "clinical.tsv"
+    assert read_clinical_table(paths["table"], CFG["clinical"])["patient_id"].nunique() == 6 + 8
+    truth = pd.read_csv(paths["patients"], sep="\t")
     enrolled = truth[truth["role"] == "enrolled"]
     assert sorted(enrolled["patient_id"]) == sorted(cohort.specimens["patient_id"].unique())
     assert enrolled["oracle_probability"].between(0, 1).all()
     assert (truth["role"] == "screen_failure").sum() == cohort.params["clinical"]["n_screen_failures"]
-    elig = pd.read_csv(tmp_path / "truth" / "clinical_eligibility.tsv", sep="\t")
+    elig = pd.read_csv(paths["eligibility"], sep="\t")
     assert set(elig["trial"]) == {"trial_a_response_model", "trial_b_tissue"}
+
+
+def test_validate_reads_the_clinical_table_as_the_workflow_will(demo, tmp_path):
+    """`belimap validate` checks the clinical table too: counts when good, one line naming row and column when not."""
+    from belimap.commands.validate import clinical_summary
+
+    cfg = {**CFG, "simulate": {**CFG["simulate"], "enabled": False}}
+    ok = clinical_summary({**cfg, "clinical": {**CFG["clinical"], "table": str(demo)}})
+    assert ok.endswith(": 14 patients, 37 visits")
+    assert "simulated by the workflow" in clinical_summary(CFG)  # the demo's, before the demo has run
+    assert "no clinical table" in clinical_summary({**cfg, "clinical": {**CFG["clinical"], "table": ""}})
+    with pytest.raises(BelimapError, match="clinical.table: file 'nope.tsv' does not exist"):
+        clinical_summary({**cfg, "clinical": {**CFG["clinical"], "table": "nope.tsv"}})
+    df = _rows(demo).head(3)
+    df.loc[1, "c3"] = "low"
+    with pytest.raises(BelimapError, match="row 2: column 'c3': expected a number"):
+        clinical_summary({**cfg, "clinical": {**CFG["clinical"], "table": str(_write(tmp_path, df))}})

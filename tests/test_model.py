@@ -17,7 +17,8 @@ from belimap.config import ROOT, load_config, validate
 from belimap.io import write_tsv
 from belimap.model import fit_response_model, make_pipeline, nested_cv, prepare, prior_weights, write_model
 from belimap.pl.clinical import consort_diagram, model_figure, responder_comparison
-from belimap.simulate.clinical import format_table, measured_composition, simulate_large_cohort
+from belimap.simulate.clinical import (format_table, measured_composition, simulate_large_cohort, study_paths,
+                                      write_all)
 from belimap.simulate.cohort import sample_sheet, simulate_cohort
 
 CFG = load_config(ROOT / "config" / "config.yaml")
@@ -122,7 +123,8 @@ def test_preprocessing_is_fitted_inside_folds():
 def test_demo_cohort_gets_no_model_but_a_descriptive_comparison(tmp_path):
     cohort = simulate_cohort(CFG)
     sheet = sample_sheet(cohort, tmp_path)
-    tabs = clinical_tables(CFG, ROOT / "config" / "clinical.tsv", sheet)
+    write_all(cohort, sheet, tmp_path)
+    tabs = clinical_tables(CFG, study_paths(tmp_path)["table"], sheet)
     comp = measured_composition(cohort, 1500, seed=1)
     X, y, pending, _ = prepare(tabs["table"], tabs["activity"], tabs["response"], {"scrna": comp}, CFG["clinical"],
                                CFG["model"], "baseline")

@@ -18,10 +18,12 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 pytestmark = pytest.mark.slow
 
 
-def write_config(wd: Path, **simulate) -> Path:
+def write_config(wd: Path, clinical_table: str | None = None, **simulate) -> Path:
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     cfg["samples"] = str(wd / "samples.tsv")
     cfg["simulate"].update(simulate)
+    if clinical_table is not None:
+        cfg["clinical"]["table"] = clinical_table
     path = wd / "config.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path
@@ -65,6 +67,22 @@ def test_workflow_outputs(demo_run):
         assert (wd / f"results/scrna/figures/{fig}.png").read_bytes()[:4] == b"\x89PNG"
     html = (wd / "results/summary.html").read_text()
     assert "composition.tsv" in html and "umap.png" in html
+    assert "consort.png" in html and "response.tsv" in html and "model.png" in html
+
+
+def test_clinical_layer_follows_the_simulated_cohort(demo_run):
+    """The clinical table is simulated for the sheet's patients: CONSORT enrols exactly them, every
+    eligibility decision and SRI-4 outcome equals the simulator's truth, and 2 patients get no model."""
+    wd, _ = demo_run
+    acc = pd.read_csv(wd / "results/clinical/accuracy.tsv", sep="\t").set_index("metric")["value"]
+    assert acc["n_assessed"] == 2 + 8 and acc["n_enrolled"] == 2
+    assert acc["eligibility_agreement"] == acc["exclusion_reason_agreement"] == acc["sri4_agreement"] == 1.0
+    consort = pd.read_csv(wd / "results/clinical/consort.tsv", sep="\t").set_index("stage")["n"]
+    assert consort["enrolled"] == 2 and consort["excluded"] == 8 and "specimens_not_enrolled" not in consort
+    for ext in ("pdf", "png", "svg"):
+        assert (wd / f"results/clinical/figures/consort.{ext}").stat().st_size > 0
+    summary = pd.read_csv(wd / "results/model/summary.tsv", sep="\t").set_index("key")["value"]
+    assert summary["status"] == "not_fitted" and summary["n_patients"] == "2"
 
 
 def test_rerun_is_a_no_op_and_report_builds(demo_run):
@@ -115,7 +133,8 @@ def test_one_sample_pilot_runs(tmp_path, demo_run):
     sheet = tmp_path / "samples.tsv"
     sheet.write_text("sample_id\tpatient_id\ttissue\ttimepoint\tmodality\tpath\n"
                      f"PILOT1\tP01\tlymph_node\tbaseline\tscrna\t{raw}\n")
-    config = write_config(tmp_path, enabled=False)
+    clinical = str(wd0 / "results/demo/raw/clinical/clinical.tsv")
+    config = write_config(tmp_path, clinical_table=clinical, enabled=False)
     smk(tmp_path, config)  # the whole workflow, not only the scRNA branch
     assert (tmp_path / "results/summary.html").exists()
     comp = pd.read_csv(tmp_path / "results/scrna/composition.tsv", sep="\t")
@@ -136,12 +155,23 @@ def test_bad_sheet_gives_one_line_error_and_no_traceback(tmp_path):
     assert "Traceback" not in err
 
 
+def test_missing_clinical_table_is_one_line(tmp_path, demo_run):
+    raw = sorted((demo_run[0] / "results/demo/raw/scrna").glob("*.h5"))[0]
+    (tmp_path / "samples.tsv").write_text("sample_id\tpatient_id\ttissue\ttimepoint\tmodality\tpath\n"
+                                          f"S1\tP01\tblood\tbaseline\tscrna\t{raw}\n")
+    config = write_config(tmp_path, clinical_table="my_clinical.tsv", enabled=False)
+    res = smk(tmp_path, config, "-n", check=False)
+    err = res.stdout + res.stderr
+    assert res.returncode != 0 and "Traceback" not in err
+    assert "belimap: error: clinical.table: file 'my_clinical.tsv' does not exist" in err
+
+
 def test_bad_file_fails_the_job_with_one_line_and_no_output(tmp_path):
     bad = tmp_path / "bad.h5ad"
     bad.write_bytes(b"garbage")
     (tmp_path / "samples.tsv").write_text("sample_id\tpatient_id\ttissue\ttimepoint\tmodality\tpath\n"
                                           f"S1\tP1\tblood\tbaseline\tscrna\t{bad}\n")
-    config = write_config(tmp_path, enabled=False)
+    config = write_config(tmp_path, clinical_table="", enabled=False)
     res = smk(tmp_path, config, "results/scrna/samples/S1.h5ad", check=False)
     assert res.returncode != 0
     log = (tmp_path / "logs/scrna/qc/S1.log").read_text()

@@ -1,14 +1,56 @@
 # Clinical layer: eligibility → CONSORT, disease activity (SLEDAI-2K, LLDAS), SRI-4 response, and the
 # week-48 response model on baseline clinical + immune features. Active when clinical.table is set.
 from belimap.clinical.facts import resolve as _clinical_path
+from belimap.simulate.clinical import study_paths as _sim_clinical
 
 CLINICAL = bool(config["clinical"]["table"])
-# A relative table path is looked up in the working directory, then in belimap's folder (the demo).
-CLINICAL_TABLE = str(_clinical_path(config["clinical"]["table"])) if CLINICAL else ""
+#: The demo's clinical table is simulated with the cohort (same patients as the sample sheet).
+SIM_CLINICAL = {k: str(v) for k, v in _sim_clinical(SIM_DIR).items()}
+CLINICAL_SIMULATED = SIMULATE and CLINICAL and Path(config["clinical"]["table"]) == Path(SIM_CLINICAL["table"])
+# A relative table path is looked up in the working directory, then in belimap's folder.
+CLINICAL_TABLE = (SIM_CLINICAL["table"] if CLINICAL_SIMULATED
+                  else str(_clinical_path(config["clinical"]["table"])) if CLINICAL else "")
+if CLINICAL and not CLINICAL_SIMULATED and not Path(CLINICAL_TABLE).exists():
+    sys.exit(f"belimap: error: clinical.table: file '{config['clinical']['table']}' does not exist; "
+             "expected the study's clinical table (TSV), or clinical.table: \"\" to run without the clinical layer")
 #: The trial's rule file and the clinical facts: inputs, so that editing a criterion reruns the tables.
 CLINICAL_RULES = [str(_clinical_path(config["clinical"][k])) for k in ("trial", "criteria", "classification", "outcomes")]
 # Composition tables of the modalities in the sheet: the model's immune features.
 MODEL_MODALITIES = [m for m in ("scrna", "flow") if samples_of(m)]
+
+
+if CLINICAL_SIMULATED:
+
+    rule simulate_clinical:
+        input:
+            sheet=config["samples"],
+        output:
+            table=SIM_CLINICAL["table"],
+            patients=SIM_CLINICAL["patients"],
+            eligibility=SIM_CLINICAL["eligibility"],
+        log:
+            "logs/simulate/clinical.log",
+        params:
+            cfg=cfg_sections("simulate", "tissues", "timepoints", "resources"),
+        conda:
+            env("clinical")
+        script:
+            "../scripts/simulate_clinical.py"
+
+    rule clinical_accuracy:
+        input:
+            eligibility="results/clinical/eligibility.tsv",
+            response="results/clinical/response.tsv",
+            truth_eligibility=SIM_CLINICAL["eligibility"],
+            truth_patients=SIM_CLINICAL["patients"],
+        output:
+            report("results/clinical/accuracy.tsv", caption="../report/clinical_accuracy.rst", category="Clinical"),
+        log:
+            "logs/clinical/accuracy.log",
+        conda:
+            env("clinical")
+        script:
+            "../scripts/clinical_accuracy.py"
 
 
 if CLINICAL:
@@ -92,9 +134,16 @@ if CLINICAL:
     FINAL_OUTPUTS += [
         "results/clinical/eligibility.tsv",
         "results/clinical/classification.tsv",
-        "results/clinical/figures/consort.pdf",
-        "results/clinical/figures/activity.pdf",
+        "results/clinical/response.tsv",
+        "results/clinical/consort.tsv",
+        "results/clinical/figures/consort.png",
+        "results/clinical/figures/activity.png",
         "results/model/summary.tsv",
-        "results/model/figures/model.pdf",
-        "results/model/figures/responders.pdf",
+        "results/model/coefficients.tsv",
+        "results/model/predictions.tsv",
+        "results/model/descriptive.tsv",
+        "results/model/figures/model.png",
+        "results/model/figures/responders.png",
     ]
+    if CLINICAL_SIMULATED:
+        FINAL_OUTPUTS.append("results/clinical/accuracy.tsv")

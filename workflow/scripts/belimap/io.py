@@ -42,6 +42,15 @@ def read_table(path: str | Path, required: list[str] | None = None, what: str = 
     return df
 
 
+def simulated_path(cfg: dict, path: str | Path) -> bool:
+    """Whether ``path`` lies under ``simulate.outdir`` of a simulated study (the workflow writes it)."""
+    sim = cfg.get("simulate", {})
+    if not sim.get("enabled"):
+        return False
+    sim_dir = Path(sim.get("outdir", "results/demo"))
+    return Path(path).parts[: len(sim_dir.parts)] == sim_dir.parts
+
+
 def read_sample_sheet(
     path: str | Path, cfg: dict, check_files: bool = True, base_dir: str | Path | None = None
 ) -> pd.DataFrame:
@@ -57,8 +66,6 @@ def read_sample_sheet(
     if df.empty:
         raise BelimapError(f"{path}: the sample sheet has no rows")
     tissues, timepoints = list(cfg["tissues"]), list(cfg["timepoints"])
-    sim = cfg.get("simulate", {})
-    sim_dir = Path(sim.get("outdir", "results/demo")) if sim.get("enabled") else None
     base = Path(base_dir) if base_dir else Path.cwd()
     for i, row in enumerate(df.to_dict("records"), start=1):
         where = f"{path} row {i}"
@@ -78,8 +85,7 @@ def read_sample_sheet(
         if check_files:
             p = Path(row["path"])
             p = p if p.is_absolute() else base / p
-            simulated = sim_dir is not None and Path(row["path"]).parts[: len(sim_dir.parts)] == sim_dir.parts
-            if not simulated and not p.exists():
+            if not simulated_path(cfg, row["path"]) and not p.exists():
                 raise BelimapError(f"{where}: column 'path': file '{row['path']}' does not exist")
     dup = df.duplicated(["sample_id", "modality"], keep=False)
     if dup.any():

@@ -21,5 +21,29 @@ def run(args: argparse.Namespace) -> int:
     sheet = read_sample_sheet(cfg["samples"], cfg, check_files=not args.no_files)
     counts = sheet.groupby("modality", observed=True).size().to_dict()
     print(f"belimap: {args.config} is valid; {cfg['samples']}: {len(sheet)} files "
-          f"({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}), {sheet['patient_id'].nunique()} patients")
+          f"({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))}), {sheet['patient_id'].nunique()} patients"
+          + clinical_summary(cfg, check_files=not args.no_files))
     return 0
+
+
+def clinical_summary(cfg: dict, check_files: bool = True) -> str:
+    """Read and check the clinical table as the workflow will (schema, identifiers); a few words on it."""
+    from pathlib import Path
+
+    from belimap.clinical.facts import resolve
+    from belimap.clinical.table import read_clinical_table
+    from belimap.errors import BelimapError
+    from belimap.io import simulated_path
+
+    table = cfg["clinical"]["table"]
+    if not table:
+        return "; no clinical table (clinical.table is empty)"
+    if simulated_path(cfg, table) and not Path(table).exists():
+        return f"; {table}: simulated by the workflow"
+    path = resolve(table)
+    if not path.exists():
+        if not check_files:
+            return ""
+        raise BelimapError(f"clinical.table: file '{table}' does not exist; expected the study's clinical table (TSV)")
+    t = read_clinical_table(path, cfg["clinical"])
+    return f"; {table}: {t['patient_id'].nunique()} patients, {len(t)} visits"
