@@ -190,3 +190,16 @@ def test_coefficients_are_reported_on_the_standardised_scale(signal_cohort):
     z = pipe[:2].transform(pending.to_numpy(float))
     logit = z @ c.loc[X.columns, "coefficient"].to_numpy() + pipe.named_steps["clf"].intercept_[0]
     np.testing.assert_allclose(1 / (1 + np.exp(-logit)), res.predictions["probability"], rtol=1e-6)
+
+
+def test_feature_axes_carry_units_from_the_table_schema():
+    from belimap.pl.clinical import feature_axis_label
+
+    num = pd.Series([1.5, 80.0, np.nan])
+    assert feature_axis_label("clinical:c3", num) == "mg/dL"
+    assert feature_axis_label("clinical:log1p_anti_dsdna", num) == "log(1 + IU/mL)"
+    assert feature_axis_label("clinical:sledai2k", pd.Series([4.0, 12.0])) == "points"
+    assert feature_axis_label("clinical:sledai2k>=10", pd.Series([0.0, 1.0])) == "0/1 at baseline"
+    assert feature_axis_label("clinical:low_complement", pd.Series([0.0, 1.0, np.nan])) == "0/1 at baseline"
+    assert feature_axis_label("scrna:blood:naive", num) == "fraction of B cells"
+    assert feature_axis_label("clinical:my_own_lab", num) == "value at baseline"

@@ -26,6 +26,25 @@ def _trunc(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def feature_axis_label(feature: str, values: pd.Series) -> str:
+    """Axis label with units for a model feature: the clinical table schema's ``x-unit`` (log features as
+    log(1 + unit)), ``0/1`` for indicators, ``fraction of B cells`` for immune features."""
+    if not feature.startswith("clinical:"):
+        return "fraction of B cells"
+    name = feature.split(":", 1)[1]
+    v = values.dropna()
+    if ">=" in name or (len(v) and v.isin([0, 1]).all()):
+        return "0/1 at baseline"
+    from belimap.config import load_schema
+
+    schema = load_schema("clinical_table")
+    base = name.removeprefix("log1p_")
+    unit = schema["properties"].get(base, {}).get("x-unit") or schema.get("x-derived-units", {}).get(base)
+    if not unit:
+        return "value at baseline"
+    return f"log(1 + {unit})" if name.startswith("log1p_") else unit
+
+
 LINE = 0.16  # inches per text line of the CONSORT diagram (7 pt text)
 
 
@@ -133,7 +152,7 @@ def responder_comparison(X: pd.DataFrame, y: pd.Series, path: str | Path, messag
         ax.set_xlim(-0.6, 1.6)
         name = col.split(":", 1)[1] if col.startswith("clinical:") else col
         ax.set_title(_trunc(name, 34), fontsize=7)
-        ax.set_ylabel("fraction of B cells" if not col.startswith("clinical:") else "value (baseline)")
+        ax.set_ylabel(feature_axis_label(col, X[col]), fontsize=7)
     for ax in axes.ravel()[len(cols):]:
         ax.set_axis_off()
     fig.suptitle(textwrap.fill(message or "Baseline features: responders vs non-responders", 110), fontsize=8)
