@@ -68,8 +68,9 @@ def consort_diagram(counts: pd.DataFrame, path: str | Path, title: str = "") -> 
     n = lambda stage: int(get(stage)["n"].sum())  # noqa: E731
     short = lambda t, w: textwrap.shorten(str(t), w, placeholder="…")  # noqa: E731
     reasons = get("excluded_reason")
-    excl = [f"Excluded (n = {n('excluded')})"] + [f"• {short(r.split(': ', 1)[-1], 40)} (n = {k})"
-                                                  for r, k in zip(reasons["group"], reasons["n"], strict=True)]
+    excl = [f"Excluded (n = {n('excluded')})"]
+    for r, k in zip(reasons["group"], reasons["n"], strict=True):  # wrapped, never cut: the reason is the point
+        excl += textwrap.wrap(f"• {r.split(': ', 1)[-1]} (n\u00a0=\u00a0{k})", 48, subsequent_indent="   ")
     spec = get("specimens")
     by_tm: dict[str, list[str]] = {}
     for g, k in zip(spec["group"], spec["n"], strict=True):
@@ -90,7 +91,7 @@ def consort_diagram(counts: pd.DataFrame, path: str | Path, title: str = "") -> 
              + 2 * gap + 0.5)
     fig, ax = plt.subplots(figsize=(7.2, total * LINE + (0.3 if title else 0)))
     ax.set_axis_off()
-    ax.set_xlim(0, 1)
+    ax.set_xlim(-0.005, 1.005)  # room for the boxes' outer edges
     ax.set_ylim(total, 0)
     xm0, xm1, xc = 0.0, 0.47, 0.235
     y = _rect(ax, xm0, xm1, 0, [f"Assessed for eligibility (n = {n('assessed')})"])
