@@ -43,6 +43,10 @@ def test_eligibility_equals_simulator_truth(study, trial_id):
     agree = eligibility_agreement(elig.reset_index(), study["truth"]).set_index("patient_id")
     assert len(agree) == len(truth) and agree["decision_agrees"].all() and agree["reasons_agree"].all(), agree
     assert (agree["eligible"] == "no").sum() == (truth["eligible"] == "no").sum() >= 8
+    # the words in `reasons` name the same criteria as `excluded_by`, in the trial file's order
+    for _, row in elig.iterrows():
+        ids = [r.split(":")[0] for r in row["reasons"].split("; ")] if row["reasons"] else []
+        assert ids == (row["excluded_by"].split(";") if row["excluded_by"] else []), row["reasons"]
     # the patient with the missing HIV test is out, as "not assessable", in both trials
     missing = study["patients"].loc[study["patients"]["failure"] == "hiv=missing", "patient_id"].iloc[0]
     assert elig.loc[missing, "hiv"] == "not assessable"
@@ -122,7 +126,7 @@ def test_accuracy_counts_a_wrong_decision_and_a_wrong_reason(study):
     bad = elig.copy()
     out = bad.index[bad["eligible"] == "no"]
     bad.loc[out[0], "eligible"] = "yes"                  # one decision flipped
-    bad.loc[out[1], "reasons"] = "hiv: HIV positive"     # one reason replaced
+    bad.loc[out[1], "excluded_by"] = "hiv"               # one reason replaced
     flipped = resp.copy()
     flipped.loc[flipped["status"] == "responder", "status"] = "non_responder"
     acc = clinical_accuracy(bad, flipped, study["truth"], study["patients"]).set_index("metric")["value"]
@@ -146,3 +150,10 @@ def test_eligibility_equals_truth_in_a_120_patient_cohort(tmp_path):
         assert len(agree) == 144 and (agree["eligible_truth"] == "yes").sum() >= 120
         wrong = agree[~(agree["decision_agrees"] & agree["reasons_agree"])]
         assert wrong.empty, wrong.to_string()
+
+
+def test_scoring_a_trial_the_simulator_does_not_know_is_one_line(study):
+    trial = load_trial(ROOT / "resources" / "eligibility" / "trial_b_tissue.yaml")
+    elig = eligibility_table(study["table"], trial, load_facts()).assign(trial="my_trial")
+    with pytest.raises(BelimapError, match="no decisions for trial 'my_trial' .it knows trial_a_response_model"):
+        eligibility_agreement(elig, study["truth"])

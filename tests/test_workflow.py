@@ -163,7 +163,7 @@ def test_missing_clinical_table_is_one_line(tmp_path, demo_run):
     res = smk(tmp_path, config, "-n", check=False)
     err = res.stdout + res.stderr
     assert res.returncode != 0 and "Traceback" not in err
-    assert "belimap: error: clinical.table: file 'my_clinical.tsv' does not exist" in err
+    assert "belimap: error: clinical.table: 'my_clinical.tsv' is not a file" in err
 
 
 def test_bad_file_fails_the_job_with_one_line_and_no_output(tmp_path):

@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-import pandas as pd
-
 from belimap.clinical.table import read_clinical_table
+from belimap.io import read_tsv
 from belimap.model import fit_response_model, prepare, write_model
 from belimap.pl.clinical import model_figure, not_fitted_figure, responder_comparison
 from belimap.workflow import run
@@ -13,11 +12,10 @@ from belimap.workflow import run
 def main(snakemake):
     cfg = snakemake.params.cfg
     mcfg = cfg["model"]
-    read = lambda p: pd.read_csv(p, sep="\t", dtype={"patient_id": str, "sample_id": str})  # noqa: E731
     table = read_clinical_table(snakemake.input.table, cfg["clinical"])
-    comps = {m: read(p) for m, p in zip(snakemake.params.modalities, snakemake.input.compositions, strict=True)}
-    X, y, pending, dropped = prepare(table, read(snakemake.input.activity), read(snakemake.input.response), comps,
-                                     cfg["clinical"], mcfg, cfg["timepoints"][0])
+    comps = {m: read_tsv(p) for m, p in zip(snakemake.params.modalities, snakemake.input.compositions, strict=True)}
+    X, y, pending, dropped = prepare(table, read_tsv(snakemake.input.activity), read_tsv(snakemake.input.response),
+                                     comps, cfg["clinical"], mcfg, cfg["timepoints"][0])
     seed = mcfg.get("seed", cfg["seed"])
     result = fit_response_model(X, y, pending, mcfg, seed, n_jobs=snakemake.threads)
     write_model(result, X, y, pending, dropped, Path(snakemake.output.summary).parent)

@@ -31,8 +31,12 @@ def read_table(path: str | Path, required: list[str] | None = None, what: str = 
     path = Path(path)
     if not path.exists():
         raise BelimapError(f"{path}: {what} not found")
+    if not path.is_file():
+        raise BelimapError(f"{path}: is a folder; expected a tab-separated {what} file")
     try:
         df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
+    except pd.errors.EmptyDataError:
+        raise BelimapError(f"{path}: the {what} is empty; expected a header row and data rows") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise BelimapError(f"{path}: cannot be read as a tab-separated {what} ({err})") from None
     df.columns = [c.strip() for c in df.columns]
@@ -199,6 +203,15 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+#: Identifier columns of belimap's tables: always strings (a patient coded 007 or NA stays itself).
+ID_COLUMNS = ("sample_id", "patient_id", "barcode", "cell_id")
+
+
+def read_tsv(path: str | Path) -> pd.DataFrame:
+    """Read a table belimap wrote: identifiers as strings, only blank cells missing."""
+    return pd.read_csv(path, sep="\t", dtype=dict.fromkeys(ID_COLUMNS, str), keep_default_na=False, na_values=[""])
 
 
 def write_tsv(df: pd.DataFrame, path: str | Path, float_format: str = "%.6g") -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from belimap.errors import BelimapError
+
 ACCURACY_COLUMNS = ["metric", "value"]
 
 
@@ -18,9 +20,9 @@ def _by_patient(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(patient_id=df["patient_id"].astype(str)).set_index("patient_id")
 
 
-def excluding_criteria(reasons: str) -> list[str]:
-    """Criterion IDs of an ``eligibility.tsv`` ``reasons`` cell (``"id: text; id: text (not assessable)"``)."""
-    return sorted(r.split(":", 1)[0].strip() for r in str(reasons).split("; ") if r.strip()) if reasons else []
+def _ids(cell: object) -> list[str]:
+    """Sorted criterion IDs of a ``;``-separated ``excluded_by`` cell (blank = none)."""
+    return sorted(filter(None, str(cell).split(";"))) if pd.notna(cell) else []
 
 
 def eligibility_agreement(eligibility: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
@@ -32,12 +34,16 @@ def eligibility_agreement(eligibility: pd.DataFrame, truth: pd.DataFrame) -> pd.
     """
     trial = str(eligibility["trial"].iloc[0]) if len(eligibility) else ""
     t = _by_patient(truth[truth["trial"].astype(str) == trial])
+    if t.empty:
+        known = ", ".join(sorted(truth["trial"].astype(str).unique()))
+        raise BelimapError(f"clinical.trial: the simulator's truth has no decisions for trial '{trial}' (it knows "
+                           f"{known}); scoring eligibility needs one of those rule files")
     got = _by_patient(eligibility)
     rows = []
     for pid, row in t.iterrows():
-        true_by = sorted(filter(None, str(row["excluded_by"] if pd.notna(row["excluded_by"]) else "").split(";")))
+        true_by = _ids(row["excluded_by"])
         found = pid in got.index
-        by = excluding_criteria(got.at[pid, "reasons"] if found and pd.notna(got.at[pid, "reasons"]) else "")
+        by = _ids(got.at[pid, "excluded_by"]) if found else []
         eligible = str(got.at[pid, "eligible"]) if found else ""
         rows.append({"patient_id": pid, "trial": trial, "eligible": eligible, "eligible_truth": row["eligible"],
                      "excluded_by": ";".join(by), "excluded_by_truth": ";".join(true_by),

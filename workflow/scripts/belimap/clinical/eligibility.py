@@ -151,8 +151,9 @@ def eligibility_table(table: pd.DataFrame, trial: Trial, facts: ClinicalFacts) -
     """One row per patient: ``eligible``, the reasons for exclusion and every criterion's verdict.
 
     ``reasons`` lists, in the trial file's order, each criterion that keeps the patient out
-    (``id: text`` with ``(not assessable)`` when the data were missing); ``first_reason`` is the
-    CONSORT box the patient is counted in.
+    (``id: text`` with ``(not assessable)`` when the data were missing) and ``excluded_by`` their
+    IDs (``;``-separated, for tables and tests); ``first_reason`` is the CONSORT box the patient
+    is counted in.
     """
     records = screening_records(table, trial, facts)
     rows = []
@@ -162,6 +163,6 @@ def eligibility_table(table: pd.DataFrame, trial: Trial, facts: ClinicalFacts) -
         reasons = [f"{c.id}: {c.text}" + (" (not assessable)" if verdicts[c.id] == NOT_ASSESSABLE else "") for c in out]
         rows.append({"patient_id": pid, "trial": trial.id, "screening_visit": rec.get("screening_visit", ""),
                      "eligible": "yes" if not out else "no", "first_reason": reasons[0] if reasons else "",
-                     "reasons": "; ".join(reasons), **verdicts})
-    return pd.DataFrame(rows, columns=["patient_id", "trial", "screening_visit", "eligible", "first_reason", "reasons"]
-                        + [c.id for c in trial.criteria])
+                     "excluded_by": ";".join(c.id for c in out), "reasons": "; ".join(reasons), **verdicts})
+    return pd.DataFrame(rows, columns=["patient_id", "trial", "screening_visit", "eligible", "first_reason",
+                                       "excluded_by", "reasons"] + [c.id for c in trial.criteria])

@@ -1,4 +1,4 @@
-"""``belimap validate``: check a study's config and sample sheet without running anything."""
+"""``belimap validate``: check a study's config, sample sheet and clinical table without running anything."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from belimap.config import load_config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("validate", help="validate a config and its sample sheet", description=__doc__)
+    p = sub.add_parser("validate", help="validate a config, its sample sheet and clinical table", description=__doc__)
     p.add_argument("--config", default="config/config.yaml")
     p.add_argument("--no-files", action="store_true", help="do not check that input files exist")
     p.set_defaults(func=run)
@@ -30,20 +30,18 @@ def clinical_summary(cfg: dict, check_files: bool = True) -> str:
     """Read and check the clinical table as the workflow will (schema, identifiers); a few words on it."""
     from pathlib import Path
 
-    from belimap.clinical.facts import resolve
     from belimap.clinical.table import read_clinical_table
     from belimap.errors import BelimapError
-    from belimap.io import simulated_path
+    from belimap.simulate.clinical import simulates_table
 
     table = cfg["clinical"]["table"]
     if not table:
         return "; no clinical table (clinical.table is empty)"
-    if simulated_path(cfg, table) and not Path(table).exists():
+    if simulates_table(cfg) and not Path(table).exists():
         return f"; {table}: simulated by the workflow"
-    path = resolve(table)
-    if not path.exists():
+    if not Path(table).exists():
         if not check_files:
             return ""
         raise BelimapError(f"clinical.table: file '{table}' does not exist; expected the study's clinical table (TSV)")
-    t = read_clinical_table(path, cfg["clinical"])
+    t = read_clinical_table(table, cfg["clinical"])
     return f"; {table}: {t['patient_id'].nunique()} patients, {len(t)} visits"

@@ -268,6 +268,15 @@ def study_paths(outdir: str | Path) -> dict[str, Path]:
             "eligibility": outdir / "truth" / "clinical_eligibility.tsv"}
 
 
+def simulates_table(cfg: dict) -> bool:
+    """Whether the study's ``clinical.table`` is the one the simulator writes (a simulated study's demo table)."""
+    table = cfg.get("clinical", {}).get("table")
+    sim = cfg.get("simulate", {})
+    if not (table and sim.get("enabled")):
+        return False
+    return Path(table).absolute() == study_paths(sim.get("outdir", "results/demo"))["table"].absolute()
+
+
 def write_all(cohort: Cohort, sheet: pd.DataFrame, outdir: str | Path) -> None:  # noqa: ARG001 - modality API
     """Write the clinical table of the cohort's patients and its truth (:func:`study_paths`) under ``outdir``."""
     paths = study_paths(outdir)
