@@ -145,7 +145,8 @@ def test_eligibility_equals_truth_in_a_120_patient_cohort(tmp_path):
     write_tsv(format_table(sim["table"]), path)
     table = read_clinical_table(path, sim["cfg"]["clinical"])
     for trial_id in TRIALS:
-        elig = eligibility_table(table, load_trial(ROOT / "resources" / "eligibility" / f"{trial_id}.yaml"), load_facts())
+        trial = load_trial(ROOT / "resources" / "eligibility" / f"{trial_id}.yaml")
+        elig = eligibility_table(table, trial, load_facts())
         agree = eligibility_agreement(elig, sim["eligibility"])
         assert len(agree) == 144 and (agree["eligible_truth"] == "yes").sum() >= 120
         wrong = agree[~(agree["decision_agrees"] & agree["reasons_agree"])]

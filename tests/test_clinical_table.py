@@ -10,7 +10,7 @@ import pytest
 from belimap.clinical.table import read_clinical_table
 from belimap.config import ROOT, load_config
 from belimap.errors import BelimapError
-from belimap.simulate.clinical import format_table, simulate_clinical, study_paths, write_all
+from belimap.simulate.clinical import simulate_clinical, study_paths, write_all
 from belimap.simulate.cohort import sample_sheet, simulate_cohort
 
 CFG = load_config(ROOT / "config" / "config.yaml")

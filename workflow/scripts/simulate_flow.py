@@ -10,8 +10,9 @@ def main(smk):
     from belimap.simulate.cohort import simulate_cohort
     from belimap.simulate.study import write_modality
 
-    sheet = read_sample_sheet(smk.input.sheet, smk.params.cfg, check_files=False).astype({"tissue": str, "timepoint": str})
-    write_modality("flow", simulate_cohort(smk.params.cfg), sheet, Path(smk.output.composition).parent.parent)
+    cfg = smk.params.cfg
+    sheet = read_sample_sheet(smk.input.sheet, cfg, check_files=False).astype({"tissue": str, "timepoint": str})
+    write_modality("flow", simulate_cohort(cfg), sheet, Path(smk.output.composition).parent.parent)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

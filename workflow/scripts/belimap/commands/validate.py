@@ -37,9 +37,9 @@ def clinical_summary(cfg: dict, check_files: bool = True) -> str:
     table = cfg["clinical"]["table"]
     if not table:
         return "; no clinical table (clinical.table is empty)"
-    if simulates_table(cfg) and not Path(table).exists():
-        return f"; {table}: simulated by the workflow"
     if not Path(table).exists():
+        if simulates_table(cfg):
+            return f"; {table}: simulated by the workflow"
         if not check_files:
             return ""
         raise BelimapError(f"clinical.table: file '{table}' does not exist; expected the study's clinical table (TSV)")
