@@ -32,7 +32,7 @@ from belimap.clinical.activity import activity_table, response_table
 from belimap.clinical.facts import load_facts
 from belimap.clinical.table import read_clinical_table
 from belimap.config import load_config, validate
-from belimap.io import write_tsv
+from belimap.tables import write_tsv
 from belimap.model import fit_response_model, make_pipeline, prepare
 from belimap.simulate.clinical import format_table, simulate_large_cohort
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from belimap import scrna
 from belimap.config import ROOT, load_config
-from belimap.io import read_sample_sheet, specimens
+from belimap.sheet import read_sample_sheet, specimens
 from belimap.simulate.study import simulate_study
 from belimap.vocab import load_vocabulary
 
@@ -50,10 +50,12 @@ def main() -> None:
     stage("simulate", simulate_study, cfg, cfg["simulate"]["outdir"], cfg["samples"])
     sheet = read_sample_sheet(cfg["samples"], cfg)
     vocab = load_vocabulary(cfg)
-    kept = stage("qc", lambda: [scrna.preprocess_sample(r["path"], r, cfg)[0] for r in sheet.to_dict("records")])
-    adata = stage("concat", scrna.concat_samples, kept, cfg)
-    stage("integrate", scrna.integrate, adata, cfg)
-    stage("annotate", scrna.annotate, adata, vocab, cfg)
+    params = scrna.ScrnaParams.from_config(cfg)
+    kept = stage("qc", lambda: [scrna.preprocess_sample(r["path"], r, params=params)[0]
+                                for r in sheet.to_dict("records")])
+    adata = stage("concat", lambda: scrna.concat_samples(kept, tissues=cfg["tissues"], timepoints=cfg["timepoints"]))
+    stage("integrate", lambda: scrna.integrate(adata, params=params))
+    stage("annotate", lambda: scrna.annotate(adata, vocab, params=params))
     comp, _ = stage("composition", scrna.compositions, adata, specimens(sheet), vocab)
     truth = Path(cfg["simulate"]["outdir"]) / "truth"
     acc = scrna.accuracy_against_truth(adata, pd.read_csv(truth / "cells.tsv", sep="\t"), vocab)

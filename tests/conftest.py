@@ -38,15 +38,16 @@ def scrna_study(tmp_path_factory) -> dict:
 def annotated_study(scrna_study) -> dict:
     """The scRNA study run through QC, integration and annotation in-process (no Snakemake)."""
     from belimap import scrna
-    from belimap.io import read_sample_sheet, specimens
+    from belimap.sheet import read_sample_sheet, specimens
     from belimap.vocab import load_vocabulary
 
     cfg = scrna_study["cfg"]
     sheet = read_sample_sheet(cfg["samples"], cfg)
     vocab = load_vocabulary(cfg)
-    kept = [scrna.preprocess_sample(r["path"], r, cfg)[0] for r in sheet.to_dict("records")]
-    adata = scrna.concat_samples(kept, cfg)
-    scrna.integrate(adata, cfg)
-    scrna.annotate(adata, vocab, cfg)
+    params = scrna.ScrnaParams.from_config(cfg)
+    kept = [scrna.preprocess_sample(r["path"], r, params=params)[0] for r in sheet.to_dict("records")]
+    adata = scrna.concat_samples(kept, tissues=cfg["tissues"], timepoints=cfg["timepoints"])
+    scrna.integrate(adata, params=params)
+    scrna.annotate(adata, vocab, params=params)
     comp, lin = scrna.compositions(adata, specimens(sheet), vocab)
     return {**scrna_study, "adata": adata, "vocab": vocab, "comp": comp, "lineages": lin}

@@ -15,7 +15,7 @@ from belimap.clinical.facts import load_facts
 from belimap.clinical.table import read_clinical_table
 from belimap.config import ROOT, load_config
 from belimap.errors import BelimapError
-from belimap.io import write_tsv
+from belimap.tables import write_tsv
 from belimap.simulate.clinical import format_table, simulate_clinical
 from belimap.simulate.cohort import simulate_cohort
 

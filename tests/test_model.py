@@ -14,7 +14,7 @@ from belimap.clinical.facts import load_facts
 from belimap.clinical.study import clinical_tables
 from belimap.clinical.table import read_clinical_table
 from belimap.config import ROOT, load_config, validate
-from belimap.io import write_tsv
+from belimap.tables import write_tsv
 from belimap.model import fit_response_model, make_pipeline, nested_cv, prepare, prior_weights, write_model
 from belimap.pl.clinical import consort_diagram, model_figure, responder_comparison
 from belimap.simulate.clinical import (format_table, measured_composition, simulate_large_cohort, study_paths,

@@ -1,6 +1,6 @@
 # Clinical layer: eligibility → CONSORT, disease activity (SLEDAI-2K, LLDAS), SRI-4 response, and the
 # week-48 response model on baseline clinical + immune features. Active when clinical.table is set.
-from belimap.clinical.facts import DEFAULTS as _CLINICAL_FACTS, resolve as _clinical_path
+from belimap.clinical.facts import DEFAULTS as _CLINICAL_FACTS
 from belimap.simulate.clinical import simulates_table, study_paths as _sim_clinical
 from belimap.simulate.cohort import PROFILE as _SIM_PROFILE
 
@@ -15,7 +15,7 @@ if CLINICAL and not CLINICAL_SIMULATED and not Path(CLINICAL_TABLE).is_file():
     sys.exit(f"belimap: error: clinical.table: '{CLINICAL_TABLE}' is not a file; expected the study's "
              f"clinical table (TSV){hint}, or clinical.table: \"\" to run without the clinical layer")
 #: The trial's rule file and the clinical facts: inputs, so that editing a criterion reruns the tables.
-CLINICAL_RULES = [str(_clinical_path(config["clinical"][k])) for k in ("trial", "criteria", "classification", "outcomes")]
+CLINICAL_RULES = [str(repo_path(config["clinical"][k])) for k in ("trial", "criteria", "classification", "outcomes")]
 # Composition tables of the modalities in the sheet: the model's immune features.
 MODEL_MODALITIES = [m for m in ("scrna", "flow") if samples_of(m)]
 
@@ -26,7 +26,7 @@ if CLINICAL_SIMULATED:
         input:
             sheet=config["samples"],
             profile=str(_SIM_PROFILE),
-            facts=[str(_clinical_path(p)) for p in _CLINICAL_FACTS.values()],
+            facts=[str(repo_path(p)) for p in _CLINICAL_FACTS.values()],
         output:
             table=SIM_CLINICAL["table"],
             patients=SIM_CLINICAL["patients"],

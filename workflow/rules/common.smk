@@ -5,9 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
-from belimap.config import resource_path, validate_config
+from belimap.config import repo_path, resource_path, validate_config
 from belimap.errors import BelimapError
-from belimap.io import read_sample_sheet
+from belimap.sheet import read_sample_sheet
 
 try:
     validate_config(config, "config")

@@ -1,6 +1,6 @@
 # Comparisons across tissues and timepoints: paired composition tests (scRNA and flow, same code),
 # pseudobulk DE per B subset × tissue, and gene-set scores. Library: belimap.compare, belimap.pl.compare.
-from belimap.config import repo_path
+
 from belimap.vocab import load_vocabulary as _load_vocabulary
 
 # Modalities with a composition table, and the subset × tissue pairs of pseudobulk DE (known from

@@ -3,11 +3,8 @@
 # GatingML 2.0 or FlowJo .wsp); its path is an input so that editing a gate reruns the gating.
 # The per-file rules share the group "flow_file": on a cluster one file's QC, gating and figures are
 # one submission (and profiles/slurm bundles several files), not three jobs of a few seconds each.
-from belimap.config import ROOT as _ROOT
-
 FLOW = samples_of("flow")
-_strategy = Path(config["flow"]["strategy"])
-FLOW_STRATEGY = str(_strategy if _strategy.is_absolute() or _strategy.exists() else _ROOT / _strategy)
+FLOW_STRATEGY = str(repo_path(config["flow"]["strategy"]))
 
 
 if SIMULATE:

@@ -7,7 +7,7 @@ def main(smk):
     import pandas as pd
 
     from belimap.bcr import sharing_accuracy
-    from belimap.io import write_tsv
+    from belimap.tables import write_tsv
 
     est, truth = (pd.read_csv(p, sep="\t") for p in (smk.input.sharing, smk.input.truth))
     acc = sharing_accuracy(est, truth)

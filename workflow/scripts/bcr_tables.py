@@ -7,7 +7,7 @@ def main(smk):
     import pandas as pd
 
     from belimap import bcr
-    from belimap.io import write_tsv
+    from belimap.tables import write_tsv
     from belimap.vocab import load_vocabulary
 
     cfg = smk.params.cfg

@@ -7,7 +7,7 @@ def main(smk):
     import logging
 
     from belimap.clinical.accuracy import clinical_accuracy
-    from belimap.io import read_tsv, write_tsv
+    from belimap.tables import read_tsv, write_tsv
 
     acc = clinical_accuracy(*(read_tsv(smk.input[k]) for k in ("eligibility", "response", "truth_eligibility",
                                                                  "truth_patients")))

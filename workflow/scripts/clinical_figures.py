@@ -1,6 +1,6 @@
 """Clinical figures: the CONSORT diagram (PDF + PNG + SVG) and disease activity over time."""
 
-from belimap.io import read_tsv
+from belimap.tables import read_tsv
 from belimap.pl.clinical import activity_over_time, consort_diagram
 from belimap.workflow import run
 

@@ -1,7 +1,8 @@
 """Clinical layer: eligibility, classification, activity, response and CONSORT counts."""
 
 from belimap.clinical.study import clinical_tables
-from belimap.io import read_sample_sheet, write_tsv
+from belimap.sheet import read_sample_sheet
+from belimap.tables import write_tsv
 from belimap.workflow import run
 
 

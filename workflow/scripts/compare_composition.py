@@ -6,7 +6,7 @@ from belimap.workflow import run
 def main(smk):
     from belimap.compare.stats import study_tests
     from belimap.composition import COMPOSITION_COLUMNS
-    from belimap.io import read_table, write_tsv
+    from belimap.tables import read_table, write_tsv
     from belimap.vocab import load_vocabulary
 
     tables = {m: read_table(p, COMPOSITION_COLUMNS, f"{m} composition table") for m, p in smk.input.items() if m != "vocab"}

@@ -8,7 +8,7 @@ def main(smk):
 
     from belimap.compare.stats import CompositionParams, check_composition
     from belimap.composition import COMPOSITION_COLUMNS
-    from belimap.io import read_table
+    from belimap.tables import read_table
     from belimap.pl import compare as pl
     from belimap.pl.palette import save_figure
     from belimap.vocab import load_vocabulary

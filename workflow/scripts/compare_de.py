@@ -10,7 +10,7 @@ def main(smk):
     import pandas as pd
 
     from belimap.compare.pseudobulk import PseudobulkParams, differential_expression
-    from belimap.io import write_tsv
+    from belimap.tables import write_tsv
 
     pb = ad.read_h5ad(smk.input[0])
     params, timepoints = PseudobulkParams.from_config(smk.params.cfg), list(smk.params.cfg["timepoints"])

@@ -7,7 +7,7 @@ def main(smk):
     import anndata as ad
 
     from belimap.compare.pseudobulk import pseudobulk
-    from belimap.io import write_h5ad
+    from belimap.tables import write_h5ad
 
     adata = ad.read_h5ad(smk.input[0])
     write_h5ad(pseudobulk(adata, where=str(smk.input[0])), smk.output[0])

@@ -7,7 +7,7 @@ def main(smk):
     import anndata as ad
 
     from belimap.compare import scores as sc_
-    from belimap.io import write_tsv
+    from belimap.tables import write_tsv
     from belimap.pl.compare import scores_figure
     from belimap.pl.palette import save_figure
     from belimap.vocab import load_vocabulary

@@ -9,7 +9,7 @@ def main(smk):
 
     from belimap.flow.counts import accuracy_table, panel_subsets
     from belimap.flow.gating import strategy_from_config
-    from belimap.io import write_tsv
+    from belimap.tables import write_tsv
     from belimap.vocab import load_vocabulary
 
     strategy = strategy_from_config(smk.params.cfg["flow"])

@@ -8,7 +8,7 @@ def main(smk):
 
     from belimap.concordance import concordance_table, pair_modalities
     from belimap.flow.gating import strategy_from_config
-    from belimap.io import write_tsv
+    from belimap.tables import write_tsv
     from belimap.pl.flow import concordance_figure
     from belimap.vocab import load_vocabulary
 

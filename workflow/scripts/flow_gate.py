@@ -9,7 +9,7 @@ def main(smk):
     from belimap.flow.counts import metadata_table, sample_counts
     from belimap.flow.gating import membership_table
     from belimap.flow.pipeline import gate_file
-    from belimap.io import write_tsv
+    from belimap.tables import write_tsv
 
     cfg = smk.params.cfg["flow"]
     fs = gate_file(smk.input.fcs, cfg, keep=np.load(smk.input.keep))

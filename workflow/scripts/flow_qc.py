@@ -7,7 +7,7 @@ def main(smk):
     import numpy as np
 
     from belimap.flow.qc import run_qc
-    from belimap.io import atomic_path, write_tsv
+    from belimap.tables import atomic_path, write_tsv
 
     keep, summary, bins = run_qc(smk.input[0], smk.wildcards.sample, smk.params.cfg["flow"])
     write_tsv(summary, smk.output.table)

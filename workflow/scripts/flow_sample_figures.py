@@ -7,7 +7,7 @@ def main(smk):
     import numpy as np
 
     from belimap.flow.pipeline import gate_file
-    from belimap.io import read_table
+    from belimap.tables import read_table
     from belimap.pl.flow import gating_figure, qc_figure
 
     cfg = smk.params.cfg["flow"]

@@ -8,7 +8,7 @@ def main(smk):
 
     from belimap.flow.counts import composition_from_counts, panel_subsets
     from belimap.flow.gating import strategy_from_config
-    from belimap.io import write_tsv
+    from belimap.tables import write_tsv
     from belimap.vocab import load_vocabulary
 
     def cat(paths):

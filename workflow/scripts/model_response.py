@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from belimap.clinical.table import read_clinical_table
-from belimap.io import read_tsv
+from belimap.tables import read_tsv
 from belimap.model import fit_response_model, prepare, write_model
 from belimap.pl.clinical import model_figure, not_fitted_figure, responder_comparison
 from belimap.workflow import run

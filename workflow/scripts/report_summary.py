@@ -4,7 +4,8 @@ from belimap.workflow import run
 
 
 def main(smk):
-    from belimap.io import atomic_path, read_sample_sheet
+    from belimap.sheet import read_sample_sheet
+    from belimap.tables import atomic_path
     from belimap.report import summary_html
 
     cfg = smk.params.cfg

@@ -4,14 +4,11 @@ from belimap.workflow import run
 
 
 def main(smk):
-    import anndata as ad
+    from belimap.scrna.pipeline import ScrnaParams, integrate_files
 
-    from belimap import scrna
-    from belimap.io import write_h5ad
-
-    adata = scrna.concat_samples([ad.read_h5ad(p) for p in smk.input], smk.params.cfg)
-    scrna.integrate(adata, smk.params.cfg)
-    write_h5ad(adata, smk.output[0])
+    cfg = smk.params.cfg
+    integrate_files(list(smk.input), params=ScrnaParams.from_config(cfg), tissues=cfg["tissues"],
+                    timepoints=cfg["timepoints"], out=smk.output[0])
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

@@ -6,7 +6,7 @@ from belimap.workflow import run
 def main(smk):
     from pathlib import Path
 
-    from belimap.io import read_sample_sheet
+    from belimap.sheet import read_sample_sheet
     from belimap.simulate.cohort import simulate_cohort
     from belimap.simulate.study import write_modality
 

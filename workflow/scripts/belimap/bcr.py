@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from belimap.errors import BelimapError
-from belimap.io import atomic_path
+from belimap.tables import atomic_path
 
 log = logging.getLogger(__name__)
 

@@ -370,7 +370,7 @@ def prepare(table: pd.DataFrame, activity: pd.DataFrame, response: pd.DataFrame,
 def write_model(result: ModelResult, X: pd.DataFrame, y: pd.Series, pending: pd.DataFrame, dropped: list[str],
                 outdir: str | Path) -> None:
     """Write every table of the model step (empty tables with headers when no model was fitted)."""
-    from belimap.io import atomic_path, write_tsv
+    from belimap.tables import atomic_path, write_tsv
 
     out = Path(outdir)
     feats = X.assign(outcome=y).reset_index(names="patient_id")

@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 
 from belimap.clinical.activity import classification, sledai2k
-from belimap.clinical.facts import ClinicalFacts, resolve
+from belimap.clinical.facts import ClinicalFacts
 from belimap.clinical.logic import MET, NOT_ASSESSABLE, NOT_MET, all_of, any_of, is_unknown, status
 from belimap.clinical.table import first_available
-from belimap.config import read_yaml, validate
+from belimap.config import read_yaml, repo_path, validate
 from belimap.errors import BelimapError
 
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
@@ -124,7 +124,7 @@ class Trial:
 
 def load_trial(path: str | Path) -> Trial:
     """Read and validate a trial rule file (one line naming the file and field on error)."""
-    p = resolve(path)
+    p = repo_path(path)
     data = validate(read_yaml(p), TRIAL_SCHEMA, str(p))
     ids = [c["id"] for c in data["criteria"]]
     dups = sorted({i for i in ids if ids.count(i) > 1})

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from belimap.config import ROOT, read_yaml
+from belimap.config import read_yaml, repo_path
 from belimap.errors import BelimapError
 
 DEFAULTS = {
@@ -21,12 +21,6 @@ DEFAULTS = {
     "classification": "resources/clinical/classification.yaml",
     "outcomes": "resources/clinical/outcomes.yaml",
 }
-
-
-def resolve(path: str | Path) -> Path:
-    """A path as given if it exists (a study's own resources), else relative to belimap's root."""
-    p = Path(path)
-    return p if p.is_absolute() or p.exists() else ROOT / p
 
 
 @dataclass(frozen=True)
@@ -113,4 +107,4 @@ def _load(criteria: str, classification: str, outcomes: str) -> ClinicalFacts:
 def load_facts(clinical_cfg: dict | None = None) -> ClinicalFacts:
     """The facts named by the config's ``clinical:`` section (belimap's resources by default)."""
     c = {**DEFAULTS, **{k: v for k, v in (clinical_cfg or {}).items() if k in DEFAULTS and v}}
-    return _load(str(resolve(c["criteria"])), str(resolve(c["classification"])), str(resolve(c["outcomes"])))
+    return _load(str(repo_path(c["criteria"])), str(repo_path(c["classification"])), str(repo_path(c["outcomes"])))

@@ -18,7 +18,7 @@ import pandas as pd
 from belimap.clinical.facts import ClinicalFacts, load_facts
 from belimap.config import load_schema, validate
 from belimap.errors import BelimapError
-from belimap.io import read_table
+from belimap.tables import read_table
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 #: A string column is free text when it is neither typed by the schema nor a known code column.

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from belimap.flow.gating import counts_table, gate_events, membership_table, read_strategy, write_gatingml
     from belimap.flow.io import read_fcs
     from belimap.flow.qc import QcParams, qc_events
-    from belimap.io import write_tsv
+    from belimap.tables import write_tsv
 
     markers = {}
     for item in args.marker:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -12,9 +12,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from belimap.inspect import inspect_file
+def summarise_file(path: str | Path) -> dict:
+    """Dispatch on the file's kind: FCS files to the flow branch, everything else to the scRNA reader."""
+    from belimap.errors import BelimapError
 
-    for key, value in inspect_file(args.file).items():
+    p = Path(path)
+    if not p.exists():
+        raise BelimapError(f"{p}: file not found")
+    if p.suffix.lower() == ".fcs":
+        from belimap.flow import inspect_fcs
+
+        return inspect_fcs(p)
+    from belimap.scrna.io import summarise_counts
+
+    return summarise_counts(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    for key, value in summarise_file(args.file).items():
         print(f"{key}: {value}")
     return 0

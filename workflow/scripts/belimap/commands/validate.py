@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from belimap.io import read_sample_sheet
+    from belimap.sheet import read_sample_sheet
 
     cfg = load_config(args.config)
     sheet = read_sample_sheet(cfg["samples"], cfg, check_files=not args.no_files)

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from belimap.config import section_defaults
 from belimap.errors import BelimapError
-from belimap.io import check_counts
+from belimap.scrna.io import check_counts
 
 log = logging.getLogger(__name__)
 

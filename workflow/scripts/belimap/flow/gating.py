@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from belimap.config import validate
+from belimap.config import repo_path, validate
 from belimap.errors import BelimapError
 from belimap.flow.compensate import Spillover, compensated_column, spillover_of
 from belimap.flow.io import FcsData
@@ -220,7 +220,7 @@ def write_gatingml(strategy: Strategy, path: str | Path) -> None:
     """Export a strategy as GatingML 2.0 (FlowKit's writer), atomically."""
     import flowkit as fk
 
-    from belimap.io import atomic_path
+    from belimap.tables import atomic_path
 
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         fk.export_gatingml(strategy.gs, fh)
@@ -586,15 +586,7 @@ def membership_table(result: GatingResult) -> pd.DataFrame:
     return pd.DataFrame({gid: result.masks[gid].astype(np.uint8) for gid in result.gate_ids})
 
 
-def resolve_path(path: str | Path) -> Path:
-    """A strategy/resource path as given if it exists (the study's own), else under belimap's root."""
-    from belimap.config import ROOT
-
-    p = Path(path)
-    return p if p.is_absolute() or p.exists() else ROOT / p
-
-
 def strategy_from_config(flow_cfg: dict) -> Strategy:
     """The strategy named by config ``flow:`` (with its fallbacks for GatingML/FlowJo strategies)."""
-    return read_strategy(resolve_path(flow_cfg["strategy"]), sample=flow_cfg.get("wsp_sample"),
+    return read_strategy(repo_path(flow_cfg["strategy"]), sample=flow_cfg.get("wsp_sample"),
                          bcell_gate=flow_cfg.get("bcell_gate"), absorbs=flow_cfg.get("absorbs"))

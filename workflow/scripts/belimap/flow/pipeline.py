@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from belimap.flow.compensate import Spillover, spillover_of
-from belimap.flow.gating import GatingResult, Strategy, gate_events, resolve_path, strategy_from_config
+from belimap.config import repo_path
+from belimap.flow.gating import GatingResult, Strategy, gate_events, strategy_from_config
 from belimap.flow.io import FcsData, read_fcs
 
 
@@ -25,7 +26,7 @@ def read_configured(path: str, flow_cfg: dict) -> tuple[FcsData, Spillover | Non
     """Read a file and its spillover as config ``flow:`` says (markers, data set, matrix file)."""
     fcs = read_fcs(path, channel_markers=flow_cfg.get("channel_markers"), dataset=int(flow_cfg.get("dataset", 0)))
     matrix = (flow_cfg.get("compensation") or {}).get("matrix")
-    return fcs, spillover_of(fcs, resolve_path(matrix) if matrix else None)
+    return fcs, spillover_of(fcs, repo_path(matrix) if matrix else None)
 
 
 def gate_file(path: str, flow_cfg: dict, keep: np.ndarray | None = None) -> FlowSample:

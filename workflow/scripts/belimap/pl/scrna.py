@@ -14,7 +14,7 @@ from belimap.vocab import Vocabulary
 def qc_sample(table: pd.DataFrame, thresholds: dict, sample_id: str) -> plt.Figure:
     """Three panels per sample: UMI counts, genes and % mito, with the adaptive thresholds drawn.
 
-    ``table`` is the per-cell QC table of :func:`belimap.qc.filter_sample`.
+    ``table`` is the per-cell QC table of :func:`belimap.scrna.pipeline.filter_sample`.
     """
     fig, axes = plt.subplots(1, 3, figsize=(9, 2.8))
     removed = table["removed"].astype(str)
@@ -43,7 +43,8 @@ def qc_sample(table: pd.DataFrame, thresholds: dict, sample_id: str) -> plt.Figu
     return fig
 
 
-def umaps(adata: ad.AnnData, vocab: Vocabulary, cfg: dict, bcells: ad.AnnData | None = None) -> plt.Figure:
+def umaps(adata: ad.AnnData, vocab: Vocabulary, *, tissues: list[str], timepoints: list[str],
+          bcells: ad.AnnData | None = None) -> plt.Figure:
     """UMAP of all cells coloured by tissue, timepoint and lineage, and of the B lineage by subset.
 
     With ``bcells`` (the B-lineage re-embedding) the subset panel uses its own UMAP, where subsets
@@ -53,8 +54,8 @@ def umaps(adata: ad.AnnData, vocab: Vocabulary, cfg: dict, bcells: ad.AnnData | 
     xy = adata.obsm["X_umap"]
     b = adata.obs["bcell_subset"].astype(str) != ""
     panels = [
-        ("tissue", tissue_colours(cfg["tissues"]), None, "Tissue"),
-        ("timepoint", timepoint_colours(cfg["timepoints"]), None, "Timepoint"),
+        ("tissue", tissue_colours(tissues), None, "Tissue"),
+        ("timepoint", timepoint_colours(timepoints), None, "Timepoint"),
         ("lineage", vocab.lineage_colours(), {lin.id: lin.label for lin in vocab.lineages}, "Lineage"),
         ("bcell_subset", vocab.subset_colours(), vocab.subset_labels(), "B-cell subset"),
     ]
@@ -106,10 +107,11 @@ def marker_dotplot(adata: ad.AnnData, vocab: Vocabulary) -> plt.Figure:
     return fig
 
 
-def composition_bars(comp: pd.DataFrame, vocab: Vocabulary, cfg: dict, ax: plt.Axes | None = None) -> plt.Axes:
+def composition_bars(comp: pd.DataFrame, vocab: Vocabulary, *, tissues: list[str], timepoints: list[str],
+                     ax: plt.Axes | None = None) -> plt.Figure:
     """Stacked bars of B-subset fractions (pooled cells) per tissue × timepoint."""
     pooled = comp.groupby(["tissue", "timepoint", "subset"], observed=True)[["n_cells"]].sum().reset_index()
-    groups = [(t, p) for t in cfg["tissues"] for p in cfg["timepoints"]
+    groups = [(t, p) for t in tissues for p in timepoints
               if ((pooled["tissue"] == t) & (pooled["timepoint"] == p)).any()]
     if ax is None:
         _, ax = plt.subplots(figsize=(max(4, 0.55 * len(groups) + 2.5), 3.5))
@@ -126,16 +128,16 @@ def composition_bars(comp: pd.DataFrame, vocab: Vocabulary, cfg: dict, ax: plt.A
                   fontsize=6)
     ax.set(ylabel="% of B-lineage cells", ylim=(0, 100))
     ax.legend(frameon=False, loc="center left", bbox_to_anchor=(1, 0.5))
-    return ax
+    return ax.figure
 
 
-def patient_lines(comp: pd.DataFrame, vocab: Vocabulary, cfg: dict) -> plt.Figure:
+def patient_lines(comp: pd.DataFrame, vocab: Vocabulary, *, tissues: list[str], timepoints: list[str]) -> plt.Figure:
     """Per-patient fraction of each subset across timepoints, one panel per tissue × subset."""
-    tissues = [t for t in cfg["tissues"] if (comp["tissue"] == t).any()]
+    tcol = tissue_colours(tissues)
+    tissues = [t for t in tissues if (comp["tissue"] == t).any()]
     subsets = vocab.subset_ids
     fig, axes = plt.subplots(len(tissues), len(subsets), figsize=(1.7 * len(subsets), 1.7 * len(tissues) + 0.5),
                              squeeze=False, sharey=False)
-    tcol = tissue_colours(cfg["tissues"])
     for i, t in enumerate(tissues):
         for j, s in enumerate(subsets):
             ax = axes[i, j]
@@ -150,7 +152,7 @@ def patient_lines(comp: pd.DataFrame, vocab: Vocabulary, cfg: dict) -> plt.Figur
                     ax.set_ylabel(f"{t}\n% of B lineage")
                 continue
             sub = comp[(comp["tissue"] == t) & (comp["subset"] == s)]
-            times = [p for p in cfg["timepoints"] if (sub["timepoint"] == p).any()]
+            times = [p for p in timepoints if (sub["timepoint"] == p).any()]
             for _, g in sub.groupby("patient_id"):
                 g = g.set_index("timepoint").reindex(times)
                 ax.plot(range(len(times)), g["fraction"] * 100, marker="o", ms=2.5, lw=0.8, color=tcol[t], alpha=0.8)

@@ -22,7 +22,7 @@ import pandas as pd
 
 from belimap.bcr import sharing_table
 from belimap.errors import BelimapError
-from belimap.io import atomic_path, read_table, write_tsv
+from belimap.tables import atomic_path, read_table, write_tsv
 from belimap.simulate.cohort import Cohort, sample_sheet
 
 BASES = np.array(list("ACGT"))

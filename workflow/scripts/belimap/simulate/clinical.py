@@ -19,7 +19,7 @@ import pandas as pd
 
 from belimap.clinical.facts import load_facts
 from belimap.config import ROOT, deep_merge
-from belimap.io import write_tsv
+from belimap.tables import write_tsv
 from belimap.simulate.cohort import Cohort, simulate_cohort
 
 SERO = ("low_complement", "increased_dna_binding")

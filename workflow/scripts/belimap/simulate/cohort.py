@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from belimap.config import ROOT, deep_merge, read_yaml
+from belimap.config import ROOT, deep_merge, read_yaml, repo_path
 from belimap.errors import BelimapError
 from belimap.vocab import Vocabulary, load_vocabulary
 
@@ -27,7 +27,7 @@ def simulation_params(cfg: dict) -> dict:
     """The simulator's parameters: the profile YAML updated by the config's ``simulate`` keys."""
     sim = cfg.get("simulate", {})
     profile = Path(sim.get("profile", PROFILE))
-    params = read_yaml(profile if profile.is_absolute() else ROOT / profile)
+    params = read_yaml(repo_path(profile))
     overrides = {k: v for k, v in sim.items() if k not in RUN_KEYS}
     params = deep_merge(params, overrides)
     for key in ("n_patients", "cells_per_sample", "seed", "outdir"):

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from belimap.composition import composition_table
-from belimap.config import ROOT, read_yaml
-from belimap.io import atomic_path, write_tsv
+from belimap.config import read_yaml, repo_path
+from belimap.tables import atomic_path, write_tsv
 from belimap.simulate.cohort import Cohort
 
 EVENT_COLUMNS = ["event", "kind", "live", "lineage", "bcell_subset", "flow_subset", "dn2", "hiccup"]
@@ -31,7 +31,7 @@ def panel_subsets(strategy_path: str | Path, subset_ids: list[str]) -> tuple[lis
     """Subsets the strategy gates (gate IDs that are vocabulary subsets, vocabulary order) and the
     map of every vocabulary subset to the gate that counts it (``absorbs`` applied)."""
     p = Path(strategy_path)
-    data = read_yaml(p if p.is_absolute() else ROOT / p)
+    data = read_yaml(repo_path(p))
     ids: set[str] = set()
     for g in data["gates"]:
         ids.add(g["id"])

@@ -23,7 +23,7 @@ import scipy.io
 import scipy.sparse as sp
 
 from belimap.composition import composition_table, lineage_table
-from belimap.io import atomic_path, write_tsv
+from belimap.tables import atomic_path, write_tsv
 from belimap.simulate.cohort import Cohort
 
 TRUTH_CELL_COLUMNS = ["sample_id", "barcode", "lineage", "bcell_subset", "is_doublet", "is_low_quality"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from belimap.io import write_tsv
+from belimap.tables import write_tsv
 from belimap.simulate.cohort import Cohort, sample_sheet, simulate_cohort
 
 MODALITY_ORDER = ["scrna", "bcr", "flow", "clinical"]

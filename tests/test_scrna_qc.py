@@ -3,8 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from belimap import qc
-from belimap.io import read_counts
+from belimap.scrna import qc
+from belimap.scrna.doublets import DoubletParams, call_doublets
+from belimap.scrna.io import read_counts
+from belimap.scrna.pipeline import ScrnaParams, filter_sample
 
 
 def test_mad_outlier_rule():
@@ -18,7 +20,8 @@ def test_filter_sample_removes_low_quality_cells(scrna_study):
     cfg = scrna_study["cfg"]
     row = scrna_study["sheet"].iloc[0]
     raw = read_counts(row["path"])
-    kept, table = qc.filter_sample(raw, cfg["scrna"]["qc"], cfg["scrna"]["doublets"], seed=0)
+    params = ScrnaParams.from_config({**cfg, "seed": 0})
+    kept, table = filter_sample(raw, params=params)
     truth = scrna_study["cells"].query("sample_id == @row.sample_id").set_index("barcode")
     t = table.set_index("barcode").join(truth)
     lowq = t["is_low_quality"].astype(bool)
@@ -35,7 +38,7 @@ def test_filter_sample_removes_low_quality_cells(scrna_study):
 def test_doublets_skipped_with_a_note_on_tiny_samples(scrna_study):
     raw = read_counts(scrna_study["sheet"].iloc[0]["path"])[:20].copy()
     qc.qc_metrics(raw)
-    calls = qc.call_doublets(raw, {"method": "scrublet", "expected_rate": 0.05}, seed=0)
+    calls = call_doublets(raw, params=DoubletParams(method="scrublet", expected_rate=0.05), seed=0)
     assert not calls.any()
     assert "doublet detection skipped" in raw.uns["notes"][0]
     assert np.isnan(raw.obs["doublet_score"]).all()

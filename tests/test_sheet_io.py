@@ -8,7 +8,8 @@ import scipy.sparse as sp
 
 from belimap.config import ROOT, load_config
 from belimap.errors import BelimapError
-from belimap.io import read_counts, read_sample_sheet
+from belimap.scrna.io import read_counts
+from belimap.sheet import read_sample_sheet
 
 HEADER = "sample_id\tpatient_id\ttissue\ttimepoint\tmodality\tpath\n"
 
@@ -106,7 +107,7 @@ def test_unknown_format_and_corrupt_file(tmp_path):
 
 
 def test_write_tsv_is_atomic(tmp_path):
-    from belimap.io import write_tsv
+    from belimap.tables import write_tsv
 
     class Boom(pd.DataFrame):
         def to_csv(self, *a, **k):
