@@ -2,26 +2,6 @@
 # specimens, attached to the scRNA cells, and the sharing / expansion / isotype tables and figures.
 BCR = samples_of("bcr")
 
-if SIMULATE and BCR:
-
-    rule simulate_bcr:
-        input:
-            sheet=config["samples"],
-            cells=f"{SIM_DIR}/truth/cells.tsv",
-        output:
-            files=paths_of("bcr"),
-            cells=f"{SIM_DIR}/truth/bcr/cells.tsv",
-            sharing=f"{SIM_DIR}/truth/bcr/sharing.tsv",
-        log:
-            "logs/simulate/bcr.log",
-        params:
-            cfg=cfg_sections("simulate", "tissues", "timepoints", "resources"),
-        conda:
-            env("bcr")
-        script:
-            "../scripts/simulate_bcr.py"
-
-
 rule bcr_read:
     input:
         input_path("bcr"),

@@ -1,19 +1,6 @@
 # Clinical layer: eligibility → CONSORT, disease activity (SLEDAI-2K, LLDAS), SRI-4 response, and the
-# week-48 response model on baseline clinical + immune features. Active when clinical.table is set.
-from belimap.clinical.facts import DEFAULTS as _CLINICAL_FACTS
-from belimap.simulate.clinical import simulates_table, study_paths as _sim_clinical
-from belimap.simulate.cohort import PROFILE as _SIM_PROFILE
-
-CLINICAL = bool(config["clinical"]["table"])
-#: The demo's clinical table is simulated with the cohort (same patients as the sample sheet).
-SIM_CLINICAL = {k: str(v) for k, v in _sim_clinical(SIM_DIR).items()}
-CLINICAL_SIMULATED = simulates_table(config)
-# Like the sample sheet, the table is the study's own file, relative to the working directory.
-CLINICAL_TABLE = SIM_CLINICAL["table"] if CLINICAL_SIMULATED else config["clinical"]["table"]
-if CLINICAL and not CLINICAL_SIMULATED and not Path(CLINICAL_TABLE).is_file():
-    hint = f" (a simulated study's is {SIM_CLINICAL['table']})" if SIMULATE else ""
-    sys.exit(f"belimap: error: clinical.table: '{CLINICAL_TABLE}' is not a file; expected the study's "
-             f"clinical table (TSV){hint}, or clinical.table: \"\" to run without the clinical layer")
+# week-48 response model on baseline clinical + immune features. Active when clinical.table is set
+# (CLINICAL, CLINICAL_TABLE: common.smk).
 #: The trial's rule file and the clinical facts: inputs, so that editing a criterion reruns the tables.
 CLINICAL_RULES = [str(repo_path(config["clinical"][k])) for k in ("trial", "criteria", "classification", "outcomes")]
 # Composition tables of the modalities in the sheet: the model's immune features.
@@ -21,24 +8,6 @@ MODEL_MODALITIES = [m for m in ("scrna", "flow") if samples_of(m)]
 
 
 if CLINICAL_SIMULATED:
-
-    rule simulate_clinical:
-        input:
-            sheet=config["samples"],
-            profile=str(_SIM_PROFILE),
-            facts=[str(repo_path(p)) for p in _CLINICAL_FACTS.values()],
-        output:
-            table=SIM_CLINICAL["table"],
-            patients=SIM_CLINICAL["patients"],
-            eligibility=SIM_CLINICAL["eligibility"],
-        log:
-            "logs/simulate/clinical.log",
-        params:
-            cfg=cfg_sections("simulate", "tissues", "timepoints", "resources"),
-        conda:
-            env("clinical")
-        script:
-            "../scripts/simulate_clinical.py"
 
     rule clinical_accuracy:
         input:

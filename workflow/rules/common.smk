@@ -5,9 +5,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow" / "scripts"))
 
+from belimap.clinical.facts import DEFAULTS as CLINICAL_FACTS
 from belimap.config import repo_path, resource_path, validate_config
 from belimap.errors import BelimapError
 from belimap.sheet import read_sample_sheet
+from belimap.simulate.clinical import simulates_table, study_paths as _sim_clinical
+from belimap.simulate.cohort import PROFILE as SIM_PROFILE
 
 try:
     validate_config(config, "config")
@@ -17,6 +20,17 @@ except BelimapError as err:
 
 SIMULATE = bool(config["simulate"]["enabled"])
 SIM_DIR = config["simulate"]["outdir"]
+
+# The clinical table: the study's own file (relative to the working directory, like the sheet), or
+# the demo's, which the simulator writes with the cohort (same patients as the sample sheet).
+CLINICAL = bool(config["clinical"]["table"])
+SIM_CLINICAL = {k: str(v) for k, v in _sim_clinical(SIM_DIR).items()}
+CLINICAL_SIMULATED = simulates_table(config)
+CLINICAL_TABLE = SIM_CLINICAL["table"] if CLINICAL_SIMULATED else config["clinical"]["table"]
+if CLINICAL and not CLINICAL_SIMULATED and not Path(CLINICAL_TABLE).is_file():
+    hint = f" (a simulated study's is {SIM_CLINICAL['table']})" if SIMULATE else ""
+    sys.exit(f"belimap: error: clinical.table: '{CLINICAL_TABLE}' is not a file; expected the study's "
+             f"clinical table (TSV){hint}, or clinical.table: \"\" to run without the clinical layer")
 
 
 def samples_of(modality):
@@ -47,6 +61,13 @@ def sample_meta(modality):
         return {k: str(v) for k, v in rows.iloc[0].items()}
 
     return _meta
+
+
+def sheet_rows(modality):
+    """The sheet's rows of ``modality`` as a list of dicts of strings (a params value: the simulator
+    and the summary page get the rows from here, so that only this file reads the sheet)."""
+    rows = SHEET[SHEET["modality"] == modality] if modality else SHEET
+    return rows.astype(str).to_dict("records")
 
 
 def specimens_of(modality):

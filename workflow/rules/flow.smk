@@ -7,26 +7,6 @@ FLOW = samples_of("flow")
 FLOW_STRATEGY = str(repo_path(config["flow"]["strategy"]))
 
 
-if SIMULATE:
-
-    rule simulate_flow:
-        input:
-            sheet=config["samples"],
-            vocab=VOCAB,
-        output:
-            files=paths_of("flow"),
-            composition=f"{SIM_DIR}/truth/flow_composition.tsv",
-            events=expand(f"{SIM_DIR}/truth/flow_events/{{sample}}.tsv.gz", sample=FLOW),
-        log:
-            "logs/simulate/flow.log",
-        params:
-            cfg=cfg_sections("simulate", "tissues", "timepoints", "resources"),
-        conda:
-            env("flow")
-        script:
-            "../scripts/simulate_flow.py"
-
-
 rule flow_qc:
     input:
         input_path("flow"),

@@ -10,7 +10,8 @@ rule report_summary:
     log:
         "logs/report/summary.log",
     params:
-        cfg=cfg_sections("study", "drug", "samples", "tissues", "timepoints", "simulate"),
+        files=sheet_rows(None),
+        cfg=cfg_sections("study", "drug", "tissues", "timepoints", "simulate"),
     conda:
         env("report")
     script:

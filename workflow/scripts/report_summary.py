@@ -1,18 +1,12 @@
-"""Rule report_summary: every table and figure of the study on one HTML page."""
+"""Rule report_summary: every table and figure the study owes → results/summary.html."""
 
 from belimap.workflow import run
 
 
 def main(smk):
-    from belimap.sheet import read_sample_sheet
-    from belimap.tables import atomic_path
-    from belimap.report import summary_html
+    from belimap.report import summary_file
 
-    cfg = smk.params.cfg
-    sheet = read_sample_sheet(cfg["samples"], cfg, check_files=False)
-    page = summary_html(list(smk.input), cfg, sheet, smk.output[0])
-    with atomic_path(smk.output[0]) as tmp:
-        tmp.write_text(page)
+    summary_file(list(smk.input), smk.params.cfg, smk.params.files, out=smk.output[0])
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

@@ -1,18 +1,12 @@
-"""Rule simulate_bcr: BCR contigs (10x CSV or AIRR TSV, by the sheet's path) for the demo's scRNA cells, and truth."""
+"""Rule simulate_bcr: the demo cohort's bcr files for the sample sheet's rows, plus their truth."""
 
 from belimap.workflow import run
 
 
 def main(smk):
-    from pathlib import Path
+    from belimap.simulate.pipeline import simulate_files
 
-    from belimap.sheet import read_sample_sheet
-    from belimap.simulate.cohort import simulate_cohort
-    from belimap.simulate.study import write_modality
-
-    cfg = smk.params.cfg
-    sheet = read_sample_sheet(smk.input.sheet, cfg, check_files=False).astype({"tissue": str, "timepoint": str})
-    write_modality("bcr", simulate_cohort(cfg), sheet, Path(smk.input.cells).parent.parent)
+    simulate_files("bcr", smk.params.rows, smk.params.cfg)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

@@ -65,3 +65,10 @@ def summary_html(paths: list[str], cfg: dict, sheet: pd.DataFrame, out: str | Pa
              " img{max-width:100%} figure{margin:1em 0} .more{font-size:11px;color:#666}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>belimap summary</title><style>{style}</style>"
             f"</head><body>{''.join(body)}</body></html>")
+
+
+def summary_file(paths: list[str], cfg: dict, files: list[dict[str, str]], *, out: str | Path) -> None:
+    """Rule ``report_summary``: write the page for ``paths``; ``files`` are the sheet's rows."""
+    from belimap.tables import write_text
+
+    write_text(summary_html(paths, cfg, pd.DataFrame(files), out), out)
