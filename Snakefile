@@ -1,5 +1,5 @@
 # belimap — B-cell compartments across tissues and timepoints in B-cell-targeted SLE therapy.
-# Stages, in the order data flows (DESIGN.md §1): simulate → per-file steps → study-level steps → report.
+# Stages, in the order data flows (docs/design.md §1): simulate → per-file steps → study-level steps → report.
 from snakemake.utils import min_version
 
 min_version("9.0")

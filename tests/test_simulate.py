@@ -1,4 +1,4 @@
-"""The cohort simulator: deterministic, realistic formats and effects in the direction of DESIGN.md §4."""
+"""The cohort simulator: deterministic, realistic formats and effects in the direction of docs/design.md §4."""
 
 import numpy as np
 import pandas as pd

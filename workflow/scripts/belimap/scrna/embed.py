@@ -70,7 +70,7 @@ def harmony(adata: ad.AnnData, key: str, *, seed: int, basis: str = "X_pca", out
     build neighbours on.
 
     Calls ``harmonypy.run_harmony`` directly: scanpy's ``harmony_integrate`` wrapper breaks with
-    harmonypy 2.x (DEVELOPING.md, "Facts the design rests on"). With a single level of ``key``
+    harmonypy 2.x (docs/design.md §4). With a single level of ``key``
     there is nothing to integrate.
     """
     import harmonypy
