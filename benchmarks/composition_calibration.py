@@ -34,19 +34,26 @@ import numpy as np
 import pandas as pd
 
 from belimap.compare.simulate import null_overrides, simulated_study
-from belimap.compare.stats import study_tests
+from belimap.compare.stats import CompositionParams, study_tests
 from belimap.config import ROOT, deep_merge, load_config, validate_config
-from belimap.vocab import load_vocabulary
+from belimap.simulate.cohort import simulation_params
+from belimap.vocab import Vocabulary, load_vocabulary
 
 BLISS_WEEK12 = {"transitional": 0.3, "naive": 0.5, "unswitched_memory": 1.6, "switched_memory": 1.6, "plasmablast": 0.6}
 
 
+def tests_of(comp: pd.DataFrame, cfg: dict, vocab: Vocabulary) -> pd.DataFrame:
+    """The composition tests rule compare_composition runs on one scRNA composition table."""
+    return study_tests({"scrna": comp}, vocab, tissues=cfg["tissues"], timepoints=cfg["timepoints"],
+                       params=CompositionParams.from_config(cfg))
+
+
 def calibration(cfg: dict, n_sims: int, seed: int) -> dict:
     vocab = load_vocabulary(cfg)
-    over = null_overrides(cfg)
+    over = null_overrides(simulation_params(cfg))
     fdp, p_hits, n_tests = [], 0, 0
     for i in range(n_sims):
-        res = study_tests({"scrna": simulated_study(cfg, over, seed=seed + i)}, cfg, vocab)
+        res = tests_of(simulated_study(cfg, overrides=over, seed=seed + i), cfg, vocab)
         ok = res[res["testable"]]
         calls = int((ok["q_value"] < 0.05).sum())
         fdp.append(1.0 if calls else 0.0)
@@ -61,9 +68,9 @@ def power(cfg: dict, n_sims: int, seed: int, n_patients: int = 6) -> pd.Series:
     hits = {s: 0 for s in BLISS_WEEK12}
     n_b = []
     for i in range(n_sims):
-        comp = simulated_study(cfg, over, seed=seed + i, n_patients=n_patients)
+        comp = simulated_study(cfg, overrides=over, seed=seed + i, n_patients=n_patients)
         n_b.append(comp.loc[comp["tissue"] == "blood"].drop_duplicates("sample_id")["n_bcells"].median())
-        res = study_tests({"scrna": comp}, cfg, vocab)
+        res = tests_of(comp, cfg, vocab)
         blood = res[(res["comparison"] == "treatment") & (res["tissue"] == "blood") & (res["timepoint"] == "week12")]
         blood = blood.set_index("subset")
         for s, fold in BLISS_WEEK12.items():

@@ -1,4 +1,4 @@
-"""Pseudobulk DE (belimap.compare.pseudobulk) and gene-set scores (belimap.compare.scores)."""
+"""Pseudobulk DE (belimap.compare.pseudobulk): counts summed per specimen × subset, planted genes recovered."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ import pytest
 import scipy.sparse as sp
 
 from belimap.compare.pseudobulk import DE_COLUMNS, SUMMARY_COLUMNS, PseudobulkParams, differential_expression, pseudobulk
-from belimap.compare.scores import GeneSet, gene_sets_of, read_gene_sets, score_cells, summarise_groups, summarise_scores
-from belimap.config import ROOT, load_config
 from belimap.errors import BelimapError
 
 TIMES = ["baseline", "week12"]
@@ -61,7 +59,7 @@ def test_pseudobulk_sums_counts_of_b_cells(toy_pb):
 
 def test_de_recovers_planted_genes(toy_pb):
     _, pb = toy_pb
-    table, summary = differential_expression(pb, "naive", "blood", TIMES, PseudobulkParams())
+    table, summary = differential_expression(pb, subset="naive", tissue="blood", timepoints=TIMES, params=PseudobulkParams())
     assert list(table.columns) == DE_COLUMNS and list(summary.columns) == SUMMARY_COLUMNS
     sig = table[table["padj"] < 0.05]
     planted = {f"G{i}" for i in range(N_DE)}
@@ -70,20 +68,24 @@ def test_de_recovers_planted_genes(toy_pb):
     assert (sig.loc[sig["gene"].isin(planted), "log2_fold_change"] > 1).all()
     assert summary.iloc[0]["status"] == "tested" and summary.iloc[0]["n_patients"] == 4
     # The unchanged subset: no planted signal, (almost) nothing called.
-    other, _ = differential_expression(pb, "switched_memory", "blood", TIMES, PseudobulkParams())
+    other, _ = differential_expression(pb, subset="switched_memory", tissue="blood", timepoints=TIMES,
+                                  params=PseudobulkParams())
     assert (other["padj"] < 0.05).sum() <= 2
 
 
 def test_small_groups_skipped_with_note(toy_pb):
     _, pb = toy_pb
-    table, summary = differential_expression(pb, "naive", "blood", TIMES, PseudobulkParams(min_cells=31))
+    table, summary = differential_expression(pb, subset="naive", tissue="blood", timepoints=TIMES,
+                                           params=PseudobulkParams(min_cells=31))
     assert table.empty and list(table.columns) == DE_COLUMNS
     assert summary.iloc[0]["status"] == "skipped" and "min_patients" in summary.iloc[0]["note"]
     assert "< 31 cells" in summary.iloc[0]["note"]
-    absent, s2 = differential_expression(pb, "plasma_cell", "blood", TIMES, PseudobulkParams())
+    absent, s2 = differential_expression(pb, subset="plasma_cell", tissue="blood", timepoints=TIMES,
+                                         params=PseudobulkParams())
     assert absent.empty and s2.iloc[0]["status"] == "skipped"
     # A timepoint never sampled in the tissue is not a row at all.
-    _, s3 = differential_expression(pb, "naive", "blood", [*TIMES, "week48"], PseudobulkParams())
+    _, s3 = differential_expression(pb, subset="naive", tissue="blood", timepoints=[*TIMES, "week48"],
+                                    params=PseudobulkParams())
     assert list(s3["timepoint"]) == ["week12"]
 
 
@@ -115,45 +117,8 @@ def test_de_on_real_pbmc_b_cells_with_random_labels():
     adata = ad.AnnData(X=sp.csr_matrix(counts[b]), obs=obs, var=pd.DataFrame(index=pbmc.raw.var_names))
     adata.layers["counts"] = adata.X.copy()
     pb = pseudobulk(adata)
-    table, summary = differential_expression(pb, "naive", "blood", TIMES, PseudobulkParams(min_cells=5))
+    table, summary = differential_expression(pb, subset="naive", tissue="blood", timepoints=TIMES,
+                                             params=PseudobulkParams(min_cells=5))
     assert summary.iloc[0]["status"] == "tested" and summary.iloc[0]["n_patients"] == 3
     assert len(table) > 100 and table["p_value"].dropna().between(0, 1).all()
     assert (table["padj"] < 0.05).sum() <= 3
-
-
-def test_gene_sets_resource_has_the_baff_axis():
-    sets = {g.id: g for g in gene_sets_of(load_config(ROOT / "config" / "config.yaml"))}
-    assert set(sets["baff_axis"].genes) == {"TNFRSF13C", "TNFRSF13B", "TNFRSF17"}
-    assert {"interferon", "activation"} <= set(sets)
-
-
-def test_gene_set_yaml_validated(tmp_path):
-    bad = tmp_path / "sets.yaml"
-    bad.write_text("gene_sets:\n  ifn:\n    label: IFN\n    genes: []\n")
-    with pytest.raises(BelimapError, match="genes"):
-        read_gene_sets(bad)
-
-
-def test_scores_find_the_cells_with_the_signature():
-    import scanpy as sc
-
-    adata = toy(n_pat=2, n_genes=200, cells=40, fold=1.0)
-    ifn = [f"G{i}" for i in range(50, 60)]
-    hot = (adata.obs["timepoint"] == "week12").to_numpy() & (adata.obs["bcell_subset"] == "naive").to_numpy()
-    X = adata.X.toarray()
-    X[np.ix_(hot, [adata.var_names.get_loc(g) for g in ifn])] += 20
-    adata.X = sp.csr_matrix(X)
-    sc.pp.normalize_total(adata, target_sum=1e4)
-    sc.pp.log1p(adata)
-    sets = [GeneSet("ifn", "IFN", tuple(ifn + ["NOT_A_GENE"])), GeneSet("none", "None", ("NOPE1", "NOPE2"))]
-    scores, notes = score_cells(adata, sets, seed=1, ctrl_size=20, n_bins=10)
-    assert "none" not in scores.columns and notes.set_index("gene_set").loc["none", "status"] == "skipped"
-    assert notes.set_index("gene_set").loc["ifn", "missing"] == "NOT_A_GENE"
-    assert len(scores) == int((adata.obs["bcell_subset"] != "").sum())  # B-lineage cells only
-    per = summarise_scores(adata.obs, scores)
-    naive = per[per["subset"] == "naive"].set_index("timepoint")["mean_score"]
-    assert naive["week12"].min() > naive["baseline"].max() + 0.5
-    groups = summarise_groups(per)
-    assert set(groups["n_samples"]) == {2}
-    again, _ = score_cells(adata, sets, seed=1, ctrl_size=20, n_bins=10)
-    pd.testing.assert_frame_equal(scores, again)

@@ -11,7 +11,7 @@ from belimap.compare.stats import TEST_COLUMNS, CompositionParams, composition_t
 from belimap.composition import COMPOSITION_COLUMNS
 from belimap.config import ROOT, load_config
 from belimap.errors import BelimapError
-from belimap.simulate.cohort import simulate_cohort
+from belimap.simulate.cohort import simulate_cohort, simulation_params
 from belimap.vocab import load_vocabulary
 
 TISSUES, TIMES = ["blood", "lymph_node", "synovium"], ["baseline", "week12", "week48"]
@@ -25,6 +25,12 @@ def cfg():
 @pytest.fixture(scope="module")
 def vocab(cfg):
     return load_vocabulary(cfg)
+
+
+def study_results(tables: dict[str, pd.DataFrame], cfg: dict, vocab) -> pd.DataFrame:
+    """The study's composition tests as rule compare_composition runs them (config thresholds)."""
+    return study_tests(tables, vocab, tissues=cfg["tissues"], timepoints=cfg["timepoints"],
+                       params=CompositionParams.from_config(cfg))
 
 
 def table(rows: list[tuple], subsets: list[str]) -> pd.DataFrame:
@@ -48,8 +54,8 @@ def row(res: pd.DataFrame, comparison: str, tissue: str, timepoint: str, subset:
 
 def test_treatment_effects_recovered_within_ci(cfg, vocab):
     """Demo effects (naive halved, memory up in blood at week 12): right sign, q < 0.05, truth inside the CI."""
-    comp = simulated_study(cfg, {}, seed=11)
-    res = study_tests({"scrna": comp}, cfg, vocab)
+    comp = simulated_study(cfg, seed=11)
+    res = study_results({"scrna": comp}, cfg, vocab)
     assert list(res.columns) == TEST_COLUMNS
     cohort = simulate_cohort(load_config(ROOT / "config" / "config.yaml", {"simulate": {"seed": 11}}))
     probs, spec = cohort.subset_probs, cohort.specimens.set_index("sample_id")
@@ -65,10 +71,10 @@ def test_treatment_effects_recovered_within_ci(cfg, vocab):
 
 def test_null_studies_make_no_calls(cfg, vocab):
     """Small calibration check (the full one: benchmarks/composition_calibration.py)."""
-    over = null_overrides(cfg)
+    over = null_overrides(simulation_params(cfg))
     p_all = []
     for seed in range(5):
-        res = study_tests({"scrna": simulated_study(cfg, over, seed=500 + seed)}, cfg, vocab)
+        res = study_results({"scrna": simulated_study(cfg, overrides=over, seed=500 + seed)}, cfg, vocab)
         ok = res[res["testable"]]
         assert len(ok) > 30
         assert not (ok["q_value"] < 0.05).any()
@@ -85,7 +91,8 @@ def test_pairing_removes_patient_differences(vocab):
         after = 1 / (1 + (1 - base) / base / 1.5)
         rows.append((f"P{i}", "blood", "baseline", 1000, {"naive": round(base * 1000)}))
         rows.append((f"P{i}", "blood", "week12", 1000, {"naive": round(after * 1000)}))
-    res = composition_tests(table(rows, vocab.subset_ids), ["blood"], ["baseline", "week12"], vocab, CompositionParams())
+    res = composition_tests(table(rows, vocab.subset_ids), vocab, tissues=["blood"],
+                            timepoints=["baseline", "week12"], params=CompositionParams())
     r = row(res, "treatment", "blood", "week12", "naive")
     assert r["testable"] and r["log_odds_ratio"] > 0 and r["p_value"] < 0.01
     assert r["ci_low"] > 0
@@ -97,7 +104,8 @@ def test_sparse_compartments_are_honest(vocab):
     for i in range(4):
         rows.append((f"P{i}", "synovium", "baseline", 30, {"transitional": 2, "naive": 10, "plasma_cell": 1}))
         rows.append((f"P{i}", "synovium", "week12", 30, {"transitional": 0, "naive": 9, "plasma_cell": 0}))
-    res = composition_tests(table(rows, vocab.subset_ids), ["synovium"], ["baseline", "week12"], vocab, CompositionParams())
+    res = composition_tests(table(rows, vocab.subset_ids), vocab, tissues=["synovium"],
+                            timepoints=["baseline", "week12"], params=CompositionParams())
     tr = row(res, "treatment", "synovium", "week12", "transitional")
     assert tr["testable"] and np.isfinite([tr["ci_low"], tr["ci_high"]]).all()
     assert tr["ci_high"] - tr["ci_low"] > 2 and tr["p_value"] > 0.001
@@ -116,8 +124,8 @@ def test_too_few_pairs_and_tissue_contrasts(vocab):
         rows.append((f"P{i}", "lymph_node", "baseline", 500, {"naive": 150 + 3 * i, "switched_memory": 80 + i}))
     rows.append(("P0", "blood", "week12", 200, {"naive": 60}))
     rows.append(("P1", "blood", "week12", 200, {"naive": 55}))
-    res = composition_tests(table(rows, vocab.subset_ids), ["blood", "lymph_node"], ["baseline", "week12"], vocab,
-                            CompositionParams(min_pairs=3))
+    res = composition_tests(table(rows, vocab.subset_ids), vocab, tissues=["blood", "lymph_node"],
+                            timepoints=["baseline", "week12"], params=CompositionParams(min_pairs=3))
     few = row(res, "treatment", "blood", "week12", "naive")
     assert not few["testable"] and "min_pairs" in few["note"] and few["n_patients"] == 2
     ln = row(res, "tissue", "lymph_node", "baseline", "naive", reference="blood")
@@ -130,10 +138,10 @@ def test_too_few_pairs_and_tissue_contrasts(vocab):
 
 def test_modalities_share_code_and_keep_separate_fdr(cfg, vocab):
     """Flow and scRNA tables go through the same tests; q-values are adjusted within each modality."""
-    comp = simulated_study(cfg, {}, seed=3)
-    alone = study_tests({"scrna": comp}, cfg, vocab)
-    flow = simulated_study(cfg, {}, seed=4)
-    both = study_tests({"scrna": comp, "flow": flow}, cfg, vocab)
+    comp = simulated_study(cfg, seed=3)
+    alone = study_results({"scrna": comp}, cfg, vocab)
+    flow = simulated_study(cfg, seed=4)
+    both = study_results({"scrna": comp, "flow": flow}, cfg, vocab)
     assert set(both["modality"]) == {"scrna", "flow"}
     a = both[both["modality"] == "scrna"].reset_index(drop=True)
     pd.testing.assert_frame_equal(a, alone)  # adding flow changes nothing about the scRNA rows
@@ -150,10 +158,11 @@ def test_modalities_share_code_and_keep_separate_fdr(cfg, vocab):
 def test_bad_tables_refused(vocab, change, message):
     good = table([("P0", "blood", "baseline", 100, {"naive": 50})], vocab.subset_ids)
     with pytest.raises(BelimapError, match=message):
-        composition_tests(change(good), ["blood"], ["baseline", "week12"], vocab, CompositionParams())
+        composition_tests(change(good), vocab, tissues=["blood"],
+                          timepoints=["baseline", "week12"], params=CompositionParams())
 
 
 def test_empty_and_single_timepoint_tables(vocab):
     one = table([(f"P{i}", "blood", "baseline", 100, {"naive": 50}) for i in range(3)], vocab.subset_ids)
-    res = composition_tests(one, ["blood"], ["baseline", "week12"], vocab, CompositionParams())
+    res = composition_tests(one, vocab, tissues=["blood"], timepoints=["baseline", "week12"], params=CompositionParams())
     assert list(res.columns) == TEST_COLUMNS and res.empty

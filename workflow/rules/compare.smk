@@ -1,5 +1,6 @@
 # Comparisons across tissues and timepoints: paired composition tests (scRNA and flow, same code),
-# pseudobulk DE per B subset × tissue, and gene-set scores. Library: belimap.compare, belimap.pl.compare.
+# pseudobulk DE per B subset × tissue, and gene-set scores. Library: belimap.compare (one call per rule in
+# belimap.compare.pipeline), figures in belimap.pl.compare.
 
 from belimap.vocab import load_vocabulary as _load_vocabulary
 

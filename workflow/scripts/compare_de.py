@@ -4,24 +4,11 @@ from belimap.workflow import run
 
 
 def main(smk):
-    import logging
+    from belimap.compare.pipeline import CompareParams, de_files
 
-    import anndata as ad
-    import pandas as pd
-
-    from belimap.compare.pseudobulk import PseudobulkParams, differential_expression
-    from belimap.tables import write_tsv
-
-    pb = ad.read_h5ad(smk.input[0])
-    params, timepoints = PseudobulkParams.from_config(smk.params.cfg), list(smk.params.cfg["timepoints"])
-    summaries = []
-    for (subset, tissue), path in zip(smk.params.pairs, smk.output.tables, strict=True):
-        table, summary = differential_expression(pb, subset, tissue, timepoints, params, n_cpus=smk.threads)
-        for row in summary.itertuples():
-            logging.info("%s %s %s: %s %s", subset, tissue, row.timepoint, row.status, row.note)
-        write_tsv(table, path)
-        summaries.append(summary.assign(path=path))
-    write_tsv(pd.concat(summaries, ignore_index=True), smk.output.index)
+    cfg = smk.params.cfg
+    de_files(smk.input[0], pairs=smk.params.pairs, timepoints=cfg["timepoints"], params=CompareParams.from_config(cfg),
+             tables=list(smk.output.tables), summary=smk.output.index, n_cpus=smk.threads)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

@@ -4,18 +4,12 @@ from belimap.workflow import run
 
 
 def main(smk):
-    import pandas as pd
-
-    from belimap.compare.pseudobulk import PseudobulkParams
-    from belimap.pl.compare import volcano_figure
-    from belimap.pl.palette import save_figure
+    from belimap.compare.pipeline import CompareParams, volcano_files
     from belimap.vocab import load_vocabulary
 
-    vocab, alpha = load_vocabulary(smk.params.cfg), PseudobulkParams.from_config(smk.params.cfg).alpha
-    pairs = [tuple(p) for p in smk.params.pairs]  # (subset, tissue), in the order of the inputs
-    tables = {pair: pd.read_csv(p, sep="\t") for pair, p in zip(pairs, smk.input, strict=True)}
-    for tissue, out in zip(smk.params.tissues, smk.output.volcanos, strict=True):
-        save_figure(volcano_figure({k: v for k, v in tables.items() if k[1] == tissue}, tissue, vocab, alpha), out)
+    cfg = smk.params.cfg
+    volcano_files(list(smk.input), load_vocabulary(cfg), pairs=smk.params.pairs, tissues=smk.params.tissues,
+                  params=CompareParams.from_config(cfg), figures=list(smk.output.volcanos))
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

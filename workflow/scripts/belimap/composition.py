@@ -35,7 +35,14 @@ def composition_table(
     long.columns = ["sample_id", "subset", "n_cells"]
     long["n_bcells"] = long["sample_id"].map(n_b).astype(int)
     long["fraction"] = long["n_cells"] / long["n_bcells"].where(long["n_bcells"] > 0)
-    out = specimens.merge(long, on="sample_id", how="right")
+    return sort_composition(specimens.merge(long, on="sample_id", how="right"), subsets)
+
+
+def sort_composition(table: pd.DataFrame, subsets: list[str]) -> pd.DataFrame:
+    """``COMPOSITION_COLUMNS`` in the row order every composition table has: patient, tissue,
+    timepoint, sample, then ``subsets`` in vocabulary order (a table drawn from the simulator's
+    cohort, :func:`belimap.compare.simulate.counts_from_cohort`, is laid out as the branches write theirs)."""
+    out = table.copy()
     out["subset"] = pd.Categorical(out["subset"], categories=subsets, ordered=True)
     out = out.sort_values(["patient_id", "tissue", "timepoint", "sample_id", "subset"], kind="stable")
     out["subset"] = out["subset"].astype(str)

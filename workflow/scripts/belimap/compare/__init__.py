@@ -1,6 +1,22 @@
 """Comparisons across tissues and timepoints: composition statistics, pseudobulk DE, gene-set scores.
 
-``stats`` (paired quasi-binomial composition tests), ``pseudobulk`` (DESeq2 per subset × tissue),
-``scores`` (per-cell gene-set scores) and ``simulate`` (composition counts drawn from the cohort
-model for calibration and power studies). Figures are in :mod:`belimap.pl.compare`.
+One module per verb: ``stats`` (paired quasi-binomial composition tests), ``pseudobulk`` (counts
+summed per specimen × subset, DESeq2 per subset × tissue), ``scores`` (per-cell gene-set scores)
+and ``simulate`` (composition counts drawn from the cohort model for calibration and power
+studies); ``pipeline`` holds the one call per workflow rule. Figures are in :mod:`belimap.pl.compare`.
 """
+
+from belimap.compare.pipeline import CompareParams
+from belimap.compare.pseudobulk import PseudobulkParams, differential_expression, pseudobulk
+from belimap.compare.scores import (GeneSet, ScoresParams, read_gene_sets, score_cells, summarise_groups,
+                                    summarise_scores)
+from belimap.compare.simulate import counts_from_cohort, null_overrides, simulated_study
+from belimap.compare.stats import (CompositionParams, bh_qvalues, check_composition, composition_tests,
+                                   paired_contrasts, study_tests)
+
+__all__ = [
+    "CompareParams", "CompositionParams", "GeneSet", "PseudobulkParams", "ScoresParams", "bh_qvalues",
+    "check_composition", "composition_tests", "counts_from_cohort", "differential_expression", "null_overrides",
+    "paired_contrasts", "pseudobulk", "read_gene_sets", "score_cells", "simulated_study", "study_tests",
+    "summarise_groups", "summarise_scores",
+]

@@ -9,16 +9,18 @@ every timepoint with the same patient's baseline (Squair et al., Nat Commun 2021
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from belimap.config import section_defaults
 from belimap.errors import BelimapError
+from belimap.params import parameters
 from belimap.scrna.io import check_counts
+
+if TYPE_CHECKING:  # anndata is imported at call time (a slow import)
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 
@@ -29,32 +31,37 @@ SUMMARY_COLUMNS = ["subset", "tissue", "timepoint", "reference", "n_patients", "
                    "n_significant", "status", "note"]
 
 
-_PSEUDOBULKPARAMS_DEFAULTS = section_defaults('compare', 'pseudobulk')  # the schema is the single source
-
-
-@dataclass(frozen=True)
+@parameters("compare", "pseudobulk")
 class PseudobulkParams:
-    """``compare.pseudobulk`` of the config."""
+    """Thresholds of pseudobulk DE (``compare.pseudobulk`` in the config)."""
 
-    min_cells: int = _PSEUDOBULKPARAMS_DEFAULTS["min_cells"]
-    min_patients: int = _PSEUDOBULKPARAMS_DEFAULTS["min_patients"]
-    min_gene_counts: int = _PSEUDOBULKPARAMS_DEFAULTS["min_gene_counts"]
-    alpha: float = _PSEUDOBULKPARAMS_DEFAULTS["alpha"]
-
-    @classmethod
-    def from_config(cls, cfg: dict) -> PseudobulkParams:
-        sec = cfg.get("compare", {}).get("pseudobulk", {})
-        return cls(**{k: sec[k] for k in cls.__dataclass_fields__ if k in sec})
+    min_cells: int
+    min_patients: int
+    min_gene_counts: int
+    alpha: float
 
 
-def pseudobulk(adata: ad.AnnData, layer: str = "counts", subset_key: str = "bcell_subset",
+def pseudobulk(adata: ad.AnnData, *, layer: str = "counts", subset_key: str = "bcell_subset",
                where: str = "integrated object") -> ad.AnnData:
-    """Sum raw counts of B-lineage cells per specimen × subset.
+    """Sum raw counts of B-lineage cells per specimen × subset (``adata`` is not changed).
 
-    Reads ``adata.layers[layer]`` (raw counts) and ``obs`` ``sample_id, patient_id, tissue,
-    timepoint`` and ``subset_key`` (cells with an empty label are not B lineage and are left out).
-    Returns samples × genes integer counts with ``obs`` ``OBS_KEYS + [subset, n_cells]``.
+    Parameters
+    ----------
+    adata
+        Cells; reads ``layers[layer]`` (raw integer counts: DESeq2 models counts, not normalised
+        values) and ``obs`` ``sample_id, patient_id, tissue, timepoint`` and ``subset_key`` (cells
+        with an empty label are not B lineage and are left out).
+    where
+        Names the object in error messages.
+
+    Returns
+    -------
+    A new AnnData, one observation per specimen × subset named ``"{sample_id}:{subset}"`` (sorted):
+    ``X`` the summed counts (int64, dense), ``obs`` ``OBS_KEYS + ["subset", "n_cells"]`` (cells
+    summed), ``var`` the genes of ``adata``; no layers, ``obsm`` or ``uns``.
     """
+    import anndata as ad
+
     missing = [k for k in OBS_KEYS + [subset_key] if k not in adata.obs.columns]
     if missing:
         raise BelimapError(f"{where}: obs lacks column(s) {', '.join(missing)}; expected {', '.join(OBS_KEYS + [subset_key])}")
@@ -89,7 +96,7 @@ def _note(tp: str, status: str, note: str, n_pat: int = 0, n_samp: int = 0) -> d
 
 
 def differential_expression(
-    pb: ad.AnnData, subset: str, tissue: str, timepoints: list[str], params: PseudobulkParams, n_cpus: int = 1
+    pb: ad.AnnData, *, subset: str, tissue: str, timepoints: list[str], params: PseudobulkParams, n_cpus: int = 1
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """DESeq2 of one subset in one tissue: every later timepoint vs ``timepoints[0]``, paired by patient.
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 
-from belimap.config import read_yaml, resource_path, validate
+from belimap.config import read_yaml, validate
 from belimap.errors import BelimapError
+from belimap.params import parameters
+
+if TYPE_CHECKING:  # anndata is imported by the caller (a slow import)
+    import anndata as ad
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +52,20 @@ SUMMARY_COLUMNS = ["subset", "tissue", "timepoint", "gene_set", "n_samples", "n_
 NOTE_COLUMNS = ["gene_set", "n_genes", "n_present", "missing", "status"]
 
 
+@parameters("compare", "scores")
+class ScoresParams:
+    """Gene-set scoring (``compare.scores`` in the config): the sets' file and ``sc.tl.score_genes``'s knobs."""
+
+    gene_sets: str
+    ctrl_size: int
+    n_bins: int
+    min_genes: int
+
+
 @dataclass(frozen=True)
 class GeneSet:
+    """One gene set of the resource: ``id`` (its key), ``label`` (shown in figures) and its genes."""
+
     id: str
     label: str
     genes: tuple[str, ...]
@@ -63,20 +79,15 @@ def read_gene_sets(path: str | Path) -> list[GeneSet]:
             for k, v in data["gene_sets"].items()]
 
 
-def gene_sets_of(cfg: dict) -> list[GeneSet]:
-    """The gene sets named by ``compare.scores.gene_sets`` (study dir first, then belimap's resources)."""
-    path = cfg.get("compare", {}).get("scores", {}).get("gene_sets", "resources/markers/gene_sets.yaml")
-    return read_gene_sets(resource_path({"resources": {"gene_sets": path}}, "gene_sets"))
-
-
 def score_cells(
-    adata: ad.AnnData, gene_sets: list[GeneSet], seed: int, ctrl_size: int = 50, n_bins: int = 25, min_genes: int = 1,
-    subset_key: str = "bcell_subset",
+    adata: ad.AnnData, gene_sets: list[GeneSet], *, params: ScoresParams, seed: int, subset_key: str = "bcell_subset",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score every gene set on the B-lineage cells of ``adata`` (``X`` log-normalised).
 
-    Returns per-cell scores (index = B-lineage ``obs_names``, one column per scored set) and notes
-    per set (genes present; ``skipped`` when fewer than ``min_genes`` of its genes are in the data).
+    ``adata`` is not changed (the scores are computed on a copy of its B-lineage cells, so control
+    genes are expression-matched within B cells). Returns per-cell scores (index = B-lineage
+    ``obs_names``, one column per scored set) and notes per set (genes present; ``skipped`` when
+    fewer than ``params.min_genes`` of its genes are in the data).
     """
     import scanpy as sc
 
@@ -90,19 +101,20 @@ def score_cells(
     for gs in gene_sets:
         present = [g for g in gs.genes if g in present_all]
         missing = [g for g in gs.genes if g not in present_all]
-        ok = len(present) >= min_genes and bcells.n_obs > 0
+        ok = len(present) >= params.min_genes and bcells.n_obs > 0
         notes.append({"gene_set": gs.id, "n_genes": len(gs.genes), "n_present": len(present),
                       "missing": ",".join(missing), "status": "scored" if ok else "skipped"})
         if not ok:
-            log.warning("gene set %s: %d of %d genes present (< %d); not scored", gs.id, len(present), len(gs.genes), min_genes)
+            log.warning("gene set %s: %d of %d genes present (< %d); not scored", gs.id, len(present), len(gs.genes),
+                        params.min_genes)
             continue
-        sc.tl.score_genes(bcells, present, ctrl_size=ctrl_size, n_bins=n_bins, score_name="_score",
+        sc.tl.score_genes(bcells, present, ctrl_size=params.ctrl_size, n_bins=params.n_bins, score_name="_score",
                           random_state=seed, use_raw=False)
         scores[gs.id] = bcells.obs["_score"].to_numpy()
     return scores, pd.DataFrame(notes, columns=NOTE_COLUMNS)
 
 
-def summarise_scores(obs: pd.DataFrame, scores: pd.DataFrame, subset_key: str = "bcell_subset") -> pd.DataFrame:
+def summarise_scores(obs: pd.DataFrame, scores: pd.DataFrame, *, subset_key: str = "bcell_subset") -> pd.DataFrame:
     """Mean and median score per specimen × subset × gene set (``SCORE_COLUMNS``)."""
     keys = ["sample_id", "patient_id", "tissue", "timepoint"]
     meta = obs.loc[scores.index, keys + [subset_key]].astype(str).rename(columns={subset_key: "subset"})

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,9 +27,12 @@ import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
 from belimap.composition import COMPOSITION_COLUMNS
-from belimap.config import section_defaults
 from belimap.errors import BelimapError
+from belimap.params import parameters
 from belimap.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from statsmodels.genmod.generalized_linear_model import GLMResultsWrapper
 
 TEST_COLUMNS = [
     "modality", "comparison", "tissue", "timepoint", "reference", "subset", "n_patients", "n_specimens",
@@ -38,27 +41,19 @@ TEST_COLUMNS = [
 ]
 
 
-_COMPOSITIONPARAMS_DEFAULTS = section_defaults('compare', 'composition')  # the schema is the single source
-
-
-@dataclass(frozen=True)
+@parameters("compare", "composition")
 class CompositionParams:
     """Thresholds of the composition tests (``compare.composition`` in the config)."""
 
-    min_pairs: int = _COMPOSITIONPARAMS_DEFAULTS["min_pairs"]
-    min_bcells: int = _COMPOSITIONPARAMS_DEFAULTS["min_bcells"]
-    min_subset_cells: int = _COMPOSITIONPARAMS_DEFAULTS["min_subset_cells"]
-    pseudocount: float = _COMPOSITIONPARAMS_DEFAULTS["pseudocount"]
-    ci: float = _COMPOSITIONPARAMS_DEFAULTS["ci"]
-    fdr: float = _COMPOSITIONPARAMS_DEFAULTS["fdr"]
-
-    @classmethod
-    def from_config(cls, cfg: dict) -> CompositionParams:
-        sec = cfg.get("compare", {}).get("composition", {})
-        return cls(**{k: sec[k] for k in cls.__dataclass_fields__ if k in sec})
+    min_pairs: int
+    min_bcells: int
+    min_subset_cells: int
+    pseudocount: float
+    ci: float
+    fdr: float
 
 
-def check_composition(comp: pd.DataFrame, where: str = "composition table") -> pd.DataFrame:
+def check_composition(comp: pd.DataFrame, *, where: str = "composition table") -> pd.DataFrame:
     """Refuse a table without ``COMPOSITION_COLUMNS`` or with non-integer counts; return typed copy."""
     missing = [c for c in COMPOSITION_COLUMNS if c not in comp.columns]
     if missing:
@@ -85,7 +80,7 @@ def _not_testable(base: dict, note: str) -> dict:
             "df": np.nan, "p_value": np.nan, "testable": False, "note": note}
 
 
-def _fit(data: pd.DataFrame, levels: list[str], params: CompositionParams):
+def _fit(data: pd.DataFrame, levels: list[str], params: CompositionParams) -> tuple[GLMResultsWrapper | None, list[str], str]:
     """Fit ``logit(k/n) ~ patient + group`` (quasi-binomial); return (result, coefficient names, note)."""
     patients = sorted(data["patient_id"].unique())
     X = pd.DataFrame(0.0, index=data.index, columns=[f"patient:{p}" for p in patients]
@@ -113,7 +108,7 @@ def _fit(data: pd.DataFrame, levels: list[str], params: CompositionParams):
 
 
 def paired_contrasts(
-    data: pd.DataFrame, levels: list[str], pairs: list[tuple[str, str]], params: CompositionParams
+    data: pd.DataFrame, *, levels: list[str], pairs: list[tuple[str, str]], params: CompositionParams
 ) -> list[dict]:
     """Test ``test`` vs ``reference`` for each ``(reference, test)`` in ``pairs`` on one subset's counts.
 
@@ -165,9 +160,10 @@ def _expected(vocab: Vocabulary, subset: str, tissue: str) -> bool:
 
 def composition_tests(
     comp: pd.DataFrame,
+    vocab: Vocabulary,
+    *,
     tissues: list[str],
     timepoints: list[str],
-    vocab: Vocabulary,
     params: CompositionParams,
     modality: str = "scrna",
 ) -> pd.DataFrame:
@@ -188,14 +184,14 @@ def composition_tests(
         # One fit per tissue pair: tissues differ in B-cell numbers and so in overdispersion, and a
         # pooled dispersion would be too small for the lymph node and too large for the synovium.
         for ref, test in pairs:
-            for r in paired_contrasts(at_base, [ref, test], [(ref, test)], params):
+            for r in paired_contrasts(at_base, levels=[ref, test], pairs=[(ref, test)], params=params):
                 rows.append({**r, "comparison": "tissue", "tissue": r.pop("test"), "timepoint": baseline, "subset": subset})
         for tissue in tissues:
             in_t = sub[sub["tissue"] == tissue].assign(group=lambda d: d["timepoint"])
             later = [tp for tp in timepoints[1:] if (in_t["timepoint"] == tp).any()]
             if not (in_t["timepoint"] == baseline).any():
                 continue
-            for r in paired_contrasts(in_t, timepoints, [(baseline, tp) for tp in later], params):
+            for r in paired_contrasts(in_t, levels=timepoints, pairs=[(baseline, tp) for tp in later], params=params):
                 rows.append({**r, "comparison": "treatment", "tissue": tissue, "timepoint": r.pop("test"), "subset": subset})
     out = pd.DataFrame(rows, columns=[c for c in TEST_COLUMNS if c not in ("modality", "q_value")])
     if out.empty:
@@ -227,9 +223,13 @@ def bh_qvalues(p: pd.Series) -> pd.Series:
     return q
 
 
-def study_tests(tables: dict[str, pd.DataFrame], cfg: dict, vocab: Vocabulary) -> pd.DataFrame:
-    """Composition tests of every modality in ``tables`` (modality -> composition table), stacked."""
-    params = CompositionParams.from_config(cfg)
-    parts = [composition_tests(t, list(cfg["tissues"]), list(cfg["timepoints"]), vocab, params, modality=m)
+def study_tests(tables: dict[str, pd.DataFrame], vocab: Vocabulary, *, tissues: list[str], timepoints: list[str],
+                params: CompositionParams) -> pd.DataFrame:
+    """Composition tests of every modality in ``tables`` (modality -> composition table), stacked.
+
+    Each modality keeps its own FDR (q-values within the modality): adding a flow table must not
+    move the scRNA results.
+    """
+    parts = [composition_tests(t, vocab, tissues=list(tissues), timepoints=list(timepoints), params=params, modality=m)
              for m, t in tables.items()]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TEST_COLUMNS)

@@ -1,9 +1,10 @@
 """Figures of the comparison branch: forest plots, effect heatmap, paired per-patient plots,
 volcano plots and gene-set score plots.
 
-Every function draws from the tables the branch writes (``composition_tests.tsv``, composition
-tables, DE tables, score tables) and returns the figure; callers save it with
-:func:`belimap.pl.palette.save_figure`. Colours come from :mod:`belimap.pl.palette`.
+Every function takes the tables the branch writes (``composition_tests.tsv``, composition tables,
+DE tables, score tables) as data, then keyword parameters (``ax=`` where it draws one panel), and
+returns the Figure; :mod:`belimap.compare.pipeline` saves it with :func:`belimap.pl.save_figure`.
+Colours come from :mod:`belimap.pl.palette`.
 """
 
 from __future__ import annotations
@@ -31,12 +32,16 @@ def _message(ax: plt.Axes, text: str) -> None:
     ax.set_yticks([])
 
 
-def forest_panel(ax: plt.Axes, rows: pd.DataFrame, subsets: list[str], labels: dict[str, str], group_col: str,
-                 colours: dict[str, str], fdr: float, markers: dict[str, str] | None = None) -> plt.Axes:
+def forest_panel(rows: pd.DataFrame, *, subsets: list[str], labels: dict[str, str], group_col: str,
+                 colours: dict[str, str], fdr: float, markers: dict[str, str] | None = None,
+                 ax: plt.Axes | None = None) -> plt.Figure:
     """Log odds ratios with CIs, one line per subset, one marker per ``group_col`` value.
 
-    Filled markers have q < ``fdr``; rows that are not testable show "n.t." at zero.
+    Filled markers have q < ``fdr``; rows that are not testable show "n.t." at zero, so a gap in
+    the plot is never mistaken for "no effect".
     """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.4, 0.3 * len(subsets) + 1.2))
     groups = [g for g in colours if (rows[group_col] == g).any()]
     markers = markers or {}
     width = 0.7 / max(len(groups), 1)
@@ -61,10 +66,10 @@ def forest_panel(ax: plt.Axes, rows: pd.DataFrame, subsets: list[str], labels: d
     ax.legend(handles=[Line2D([], [], marker=markers.get(g, "o"), color=colours[g], label=str(g).replace("_", " "))
                        for g in groups],
               fontsize=6, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1)
-    return ax
+    return ax.figure
 
 
-def forest_figure(tests: pd.DataFrame, tissues: list[str], timepoints: list[str], vocab: Vocabulary,
+def forest_figure(tests: pd.DataFrame, vocab: Vocabulary, *, tissues: list[str], timepoints: list[str],
                   fdr: float = 0.05) -> plt.Figure:
     """One panel per tissue (each later timepoint vs baseline) plus one of tissue contrasts at baseline."""
     labels = vocab.subset_labels()
@@ -76,15 +81,16 @@ def forest_figure(tests: pd.DataFrame, tissues: list[str], timepoints: list[str]
                              sharey=True, squeeze=False)
     tp_col = timepoint_colours(timepoints)
     for ax, tissue in zip(axes[0], shown, strict=False):
-        forest_panel(ax, treat[treat["tissue"] == tissue], vocab.subset_ids, labels, "timepoint",
-                     {tp: tp_col[tp] for tp in timepoints[1:]}, fdr)
+        forest_panel(treat[treat["tissue"] == tissue], subsets=vocab.subset_ids, labels=labels, group_col="timepoint",
+                     colours={tp: tp_col[tp] for tp in timepoints[1:]}, fdr=fdr, ax=ax)
         ax.set_title(f"{tissue.replace('_', ' ')}: vs {timepoints[0]}")
     if len(tis):
         # Tissue pairs are not tissues: greys and marker shapes, so no pair borrows a tissue's colour.
         pairs = list(dict.fromkeys(tis["pair"]))
         pal = {p: CONTRAST_GREYS[i % len(CONTRAST_GREYS)] for i, p in enumerate(pairs)}
         shapes = {p: CONTRAST_MARKERS[i % len(CONTRAST_MARKERS)] for i, p in enumerate(pairs)}
-        forest_panel(axes[0][-1], tis, vocab.subset_ids, labels, "pair", pal, fdr, shapes)
+        forest_panel(tis, subsets=vocab.subset_ids, labels=labels, group_col="pair", colours=pal, fdr=fdr,
+                     markers=shapes, ax=axes[0][-1])
         axes[0][-1].set_title(f"tissues at {timepoints[0]}")
     if n == 0:
         _message(axes[0][0], "no composition tests")
@@ -93,9 +99,13 @@ def forest_figure(tests: pd.DataFrame, tissues: list[str], timepoints: list[str]
     return fig
 
 
-def effect_heatmap(tests: pd.DataFrame, tissues: list[str], timepoints: list[str], vocab: Vocabulary,
-                   fdr: float = 0.05) -> plt.Figure:
-    """Subsets × contrasts coloured by log odds ratio; stars mark q-values, hatching "not testable"."""
+def effect_heatmap(tests: pd.DataFrame, vocab: Vocabulary, *, fdr: float = 0.05,
+                   ax: plt.Axes | None = None) -> plt.Figure:
+    """Subsets × contrasts coloured by log odds ratio; stars mark q-values, hatching "not testable".
+
+    Drawn into ``ax`` when given (the caller lays out its figure), else into a new figure sized to
+    the contrasts.
+    """
     tests = tests.copy()
     tests["column"] = np.where(tests["comparison"] == "treatment", tests["tissue"] + "\n" + tests["timepoint"] + " vs "
                                + tests["reference"], tests["tissue"] + " vs\n" + tests["reference"] + " (" + tests["timepoint"] + ")")
@@ -104,7 +114,10 @@ def effect_heatmap(tests: pd.DataFrame, tissues: list[str], timepoints: list[str
     subsets = vocab.subset_ids
     val = tests.pivot_table(index="subset", columns="column", values="log_odds_ratio", aggfunc="first", dropna=False)
     val = val.reindex(index=subsets, columns=order)
-    fig, ax = plt.subplots(figsize=(0.75 * max(len(order), 1) + 2.5, 0.35 * len(subsets) + 1.6))
+    own = ax is None
+    if own:
+        _, ax = plt.subplots(figsize=(0.75 * max(len(order), 1) + 2.5, 0.35 * len(subsets) + 1.6))
+    fig = ax.figure
     if not order:
         _message(ax, "no composition tests")
         return fig
@@ -126,11 +139,12 @@ def effect_heatmap(tests: pd.DataFrame, tissues: list[str], timepoints: list[str
     ax.spines[:].set_visible(False)
     fig.colorbar(im, ax=ax, label="log odds ratio (test vs reference)", shrink=0.8)
     ax.set_title(f"Composition effects; * q < {fdr}, ** q < {fdr / 5:g}, *** q < {fdr / 50:g}; {NOT_TESTABLE} not testable")
-    fig.tight_layout()
+    if own:
+        fig.tight_layout()
     return fig
 
 
-def paired_figure(comp: pd.DataFrame, tissues: list[str], timepoints: list[str], vocab: Vocabulary,
+def paired_figure(comp: pd.DataFrame, vocab: Vocabulary, *, tissues: list[str], timepoints: list[str],
                   min_bcells: int = 1) -> plt.Figure:
     """% of B-lineage cells per subset over timepoints, one line per patient, one row per tissue."""
     comp = comp[comp["n_bcells"] >= min_bcells]
@@ -162,10 +176,14 @@ def paired_figure(comp: pd.DataFrame, tissues: list[str], timepoints: list[str],
     return fig
 
 
-def volcano_figure(tables: dict[tuple[str, str], pd.DataFrame], tissue: str, vocab: Vocabulary, alpha: float = 0.05,
+def volcano_figure(tables: dict[tuple[str, str], pd.DataFrame], vocab: Vocabulary, *, tissue: str, alpha: float = 0.05,
                    n_labels: int = 5) -> plt.Figure:
-    """Volcano plots of one tissue, one panel per (subset, later timepoint) that was tested."""
-    panels = [(s, tp, t[t["timepoint"] == tp]) for (s, _), t in tables.items() if len(t) for tp in dict.fromkeys(t["timepoint"])]
+    """Volcano plots of one tissue, one panel per (subset, later timepoint) that was tested.
+
+    ``tables`` maps ``(subset, tissue)`` to its DE table; only the given tissue's are drawn.
+    """
+    panels = [(s, tp, t[t["timepoint"] == tp]) for (s, tis), t in tables.items() if tis == tissue and len(t)
+              for tp in dict.fromkeys(t["timepoint"])]
     n = max(len(panels), 1)
     ncol = min(n, 4)
     nrow = int(np.ceil(n / ncol))
@@ -195,8 +213,8 @@ def volcano_figure(tables: dict[tuple[str, str], pd.DataFrame], tissue: str, voc
     return fig
 
 
-def scores_figure(per_sample: pd.DataFrame, gene_sets: dict[str, str], tissues: list[str], timepoints: list[str],
-                  vocab: Vocabulary) -> plt.Figure:
+def scores_figure(per_sample: pd.DataFrame, vocab: Vocabulary, *, gene_sets: dict[str, str], tissues: list[str],
+                  timepoints: list[str]) -> plt.Figure:
     """Specimen-mean gene-set scores: rows gene sets, columns tissues, x subsets, colour timepoint."""
     sets = [g for g in gene_sets if (per_sample["gene_set"] == g).any()]
     shown = [t for t in tissues if (per_sample["tissue"] == t).any()]

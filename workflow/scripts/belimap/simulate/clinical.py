@@ -20,7 +20,7 @@ import pandas as pd
 from belimap.clinical.facts import load_facts
 from belimap.config import ROOT, deep_merge
 from belimap.tables import write_tsv
-from belimap.simulate.cohort import Cohort, simulate_cohort
+from belimap.simulate.cohort import Cohort, draw_composition, simulate_cohort
 
 SERO = ("low_complement", "increased_dna_binding")
 SCREENING_FACTS = ("hiv", "hbsag", "hbcab", "hcv", "malignancy_5y", "suicide_risk", "primary_immunodeficiency",
@@ -294,26 +294,10 @@ def measured_composition(cohort: Cohort, cells_per_sample: int, seed: int, missi
     """The composition table a modality would measure: multinomial B cells per specimen.
 
     ``missing`` drops a random fraction of specimens per tissue (e.g. ``{"synovium": 0.3}``: no
-    synovial biopsy for 30 % of patients), as real studies lose specimens.
+    synovial biopsy for 30 % of patients), as real studies lose specimens. Drawn by
+    :func:`belimap.simulate.cohort.draw_composition` (no QC loss).
     """
-    from belimap.composition import COMPOSITION_COLUMNS
-
-    rng = np.random.default_rng(seed)
-    subsets = cohort.vocab.subset_ids
-    rows = []
-    for spec in cohort.specimens.to_dict("records"):
-        if missing and rng.random() < missing.get(spec["tissue"], 0.0):
-            continue
-        lin = cohort.lineage_probs.loc[spec["sample_id"]]
-        b_share = float(lin["B_lineage"] if "B_lineage" in lin.index
-                        else lin.reindex(list(cohort.vocab.bcell_lineages)).fillna(0).sum())
-        n_b = int(rng.binomial(cells_per_sample, b_share))
-        counts = rng.multinomial(n_b, cohort.subset_probs.loc[spec["sample_id"], subsets].to_numpy() /
-                                 cohort.subset_probs.loc[spec["sample_id"], subsets].sum())
-        for s, c in zip(subsets, counts, strict=True):
-            rows.append({**{k: spec[k] for k in ("sample_id", "patient_id", "tissue", "timepoint")}, "subset": s,
-                         "n_cells": int(c), "n_bcells": n_b, "fraction": c / n_b if n_b else np.nan})
-    return pd.DataFrame(rows, columns=COMPOSITION_COLUMNS)
+    return draw_composition(cohort, cells_per_sample=cells_per_sample, seed=seed, missing=missing)
 
 
 def simulate_large_cohort(n_patients: int = 120, seed: int = 1, signal: bool = True, cells_per_sample: int = 3000,

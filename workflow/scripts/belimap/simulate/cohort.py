@@ -116,6 +116,42 @@ def simulate_cohort(cfg: dict) -> Cohort:
     return Cohort(specimens, lineage_probs, subset_probs, params, vocab)
 
 
+def draw_composition(cohort: Cohort, *, cells_per_sample: int, seed: int, qc_keep: float | None = None,
+                     missing: dict[str, float] | None = None) -> pd.DataFrame:
+    """The composition table (``COMPOSITION_COLUMNS``) a modality would measure from ``cohort``'s truth.
+
+    Calibration studies, power studies and the response-model benchmarks need dozens of studies'
+    counts; running the modality simulators and branches for each would take hours, while the
+    composition tests and the model only see counts. So, per specimen in the cohort's order:
+    cells ~ Binomial(``cells_per_sample``, ``qc_keep``) when ``qc_keep`` is given (the share of cells
+    that survive QC, so B-cell numbers match the scRNA branch's), B-lineage cells ~ Binomial(cells,
+    p_B), subset counts ~ Multinomial(B-lineage cells, subset probabilities). ``missing`` drops a
+    random fraction of specimens per tissue (e.g. ``{"synovium": 0.3}``: no synovial biopsy for 30 %
+    of patients), as real studies lose specimens. All draws come from one generator seeded with
+    ``seed``, in this order, so a seed gives the same table to every caller.
+    """
+    from belimap.composition import COMPOSITION_COLUMNS
+
+    rng = np.random.default_rng(seed)
+    subsets = cohort.vocab.subset_ids
+    rows = []
+    for spec in cohort.specimens.to_dict("records"):
+        if missing and rng.random() < missing.get(spec["tissue"], 0.0):
+            continue
+        sid = spec["sample_id"]
+        n_cells = cells_per_sample if qc_keep is None else int(rng.binomial(cells_per_sample, qc_keep))
+        lin = cohort.lineage_probs.loc[sid]
+        b_share = float(lin["B_lineage"] if "B_lineage" in lin.index
+                        else lin.reindex(list(cohort.vocab.bcell_lineages)).fillna(0).sum())
+        n_b = int(rng.binomial(n_cells, b_share))
+        p = cohort.subset_probs.loc[sid, subsets].to_numpy(float)
+        counts = rng.multinomial(n_b, p / p.sum())
+        for s, c in zip(subsets, counts, strict=True):
+            rows.append({**{k: spec[k] for k in ("sample_id", "patient_id", "tissue", "timepoint")}, "subset": s,
+                         "n_cells": int(c), "n_bcells": n_b, "fraction": c / n_b if n_b else np.nan})
+    return pd.DataFrame(rows, columns=COMPOSITION_COLUMNS)
+
+
 SCRNA_SUFFIX = {"10x_h5": ".h5", "10x_mtx": "", "h5ad": ".h5ad"}
 BCR_SUFFIX = {"10x_contigs": "_contigs.csv", "airr": "_airr.tsv"}
 
