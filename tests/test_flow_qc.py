@@ -8,9 +8,10 @@ import pytest
 
 from belimap.config import ROOT, load_config
 from belimap.flow.counts import composition_from_counts, metadata_table
-from belimap.flow.gating import gate_events, read_strategy
+from belimap.flow.gating import gate_events
 from belimap.flow.io import read_fcs
 from belimap.flow.qc import QcParams, margin_events, qc_events
+from belimap.flow.strategy import read_strategy
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def test_flow_rate_drop_flagged_only_where_simulated(study):
     out, sheet, _ = study
     results = {}
     for sid, path in sheet[["sample_id", "path"]].itertuples(index=False):
-        keep, summary, bins = qc_events(read_fcs(path), sid, QcParams(min_events=1000))
+        keep, summary, bins = qc_events(read_fcs(path), sid, params=QcParams(min_events=1000))
         results[sid] = (keep, summary.iloc[0], bins)
     # the simulator puts a clog (10 % rate) into every third file: here the third
     hic_sid = sheet["sample_id"].iloc[2]
@@ -64,7 +65,7 @@ def test_flow_rate_drop_flagged_only_where_simulated(study):
 
 def test_too_few_events_is_a_flag(study):
     _, sheet, _ = study
-    _, s, _ = qc_events(read_fcs(sheet["path"].iloc[0]), "x", QcParams(min_events=10**6))
+    _, s, _ = qc_events(read_fcs(sheet["path"].iloc[0]), "x", params=QcParams(min_events=10**6))
     assert "too_few_events" in s.iloc[0]["flags"]
 
 
@@ -78,7 +79,7 @@ def test_metadata_table_and_composition_format(study):
     fcs = read_fcs(sheet["path"].iloc[0])
     spill = spillover_of(fcs)
     res = gate_events(strat, fcs, spill=spill)
-    meta = metadata_table(fcs, "s1", strat, spill, res)
+    meta = metadata_table(fcs, "s1", strat, spill, result=res)
     sections = set(meta["section"])
     assert {"file", "instrument", "channel", "compensation", "transform", "gate", "strategy"} <= sections
     assert meta.loc[(meta["section"] == "channel") & (meta["item"] == "BV786-A"), "value"].str.contains("CD19").all()
@@ -86,7 +87,7 @@ def test_metadata_table_and_composition_format(study):
     counts = sample_counts(res, "s1")
     spec = pd.DataFrame({"sample_id": ["s1", "s2"], "patient_id": ["P", "P"], "tissue": ["blood", "blood"],
                          "timepoint": ["baseline", "week12"]})
-    comp = composition_from_counts(counts, spec, ["naive", "plasmablast"], "CD19pos")
+    comp = composition_from_counts(counts, spec, ["naive", "plasmablast"], bcell_gate="CD19pos")
     assert list(comp.columns) == COMPOSITION_COLUMNS
     s1 = comp[comp["sample_id"] == "s1"].set_index("subset")
     assert s1.loc["naive", "n_bcells"] == res.count("CD19pos")
