@@ -108,3 +108,30 @@ def test_truth_composition_follows_the_cohort(study):
         assert t["plasmablast"] == pytest.approx(expect_pb, abs=4 * np.sqrt(expect_pb / n_b) + 0.005)
         assert t["naive"] == pytest.approx(p["naive"], abs=4 * np.sqrt(p["naive"] / n_b) + 0.005)
         assert "plasma_cell" not in t.index
+
+
+def test_figures_are_returned_not_saved_and_the_pipeline_saves_both_formats(study, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from belimap.flow.pipeline import FlowParams, qc_file, sample_figure_files
+    from belimap.pl.flow import gating_figure, qc_figure
+
+    _, sheet, _ = study
+    sid, path = sheet.loc[0, ["sample_id", "path"]]
+    strat = read_strategy(ROOT / "resources" / "gating" / "bcell_panel.yaml")
+    res = gate_events(strat, read_fcs(path))
+    fig = gating_figure(res, sid, max_points=5000)
+    assert isinstance(fig, plt.Figure) and len([a for a in fig.axes if a.axison]) >= 8
+    keep, summary, bins = qc_events(read_fcs(path), sid, params=QcParams(min_events=1000))
+    assert isinstance(qc_figure(bins, summary, sid), plt.Figure)
+    plt.close("all")
+    assert not list(tmp_path.iterdir())  # drawing writes nothing
+    params = FlowParams.from_config({"flow": {"qc": {"min_events": 1000}}})
+    out = {k: tmp_path / f"{k}.tsv" for k in ("table", "bins")}
+    qc_file(path, sid, params=params, keep=tmp_path / "keep.npy", **out)
+    assert np.array_equal(np.load(tmp_path / "keep.npy"), keep)
+    sample_figure_files(path, tmp_path / "keep.npy", out["table"], out["bins"], sid, params=params,
+                        gating=tmp_path / "gating.pdf", qc_figure=tmp_path / "qc.pdf")
+    for name in ("gating", "qc"):
+        assert (tmp_path / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+        assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
