@@ -31,7 +31,7 @@ import pandas as pd
 from belimap.errors import BelimapError
 from belimap.flow.compensate import Spillover, spillover_of
 from belimap.flow.io import FcsData
-from belimap.flow.strategy import GateKey, Strategy, gate_of, gate_tree
+from belimap.flow.strategy import Strategy, gate_of, gate_tree
 from belimap.flow.values import EventValues
 
 if TYPE_CHECKING:

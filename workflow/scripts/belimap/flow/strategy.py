@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from flowkit import transforms as fkt
 
     from flowkit._models.gates._base_gate import Gate
-    from flowkit._models.transforms._base_transform import Transform
+    from flowkit._models.transforms._base_transform import Transform  # noqa: F401 - the type other modules use
 
     from belimap.flow.pipeline import FlowParams
 
