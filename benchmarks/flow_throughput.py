@@ -34,7 +34,8 @@ def main() -> None:
     numba.set_num_threads(args.threads)
     from belimap.config import ROOT, load_config
     from belimap.flow.compensate import compensate, spillover_of
-    from belimap.flow.gating import gate_events, gate_tree, read_strategy
+    from belimap.flow.gating import gate_events
+    from belimap.flow.strategy import gate_tree, read_strategy
     from belimap.flow.io import read_fcs
     from belimap.flow.transform import logicle
     from belimap.simulate.cohort import simulate_cohort

@@ -11,11 +11,12 @@ import pytest
 
 from belimap.config import ROOT, load_config
 from belimap.errors import BelimapError
-from belimap.flow.counts import accuracy_table, composition_from_counts, panel_subsets, sample_counts
-from belimap.flow.gating import (counts_table, gate_events, gate_tree, membership_table, read_strategy,
-                                 strategy_from_dict, write_gatingml)
+from belimap.flow.counts import (AbsoluteParams, accuracy_table, composition_from_counts, counts_table,
+                                 membership_table, panel_subsets, sample_counts, subset_gates)
+from belimap.flow.gating import gate_events
 from belimap.flow.io import read_fcs
 from belimap.flow.qc import QcParams, qc_events
+from belimap.flow.strategy import gate_tree, read_strategy, strategy_from_dict, write_gatingml
 from belimap.vocab import load_vocabulary
 
 TEMPLATE = ROOT / "resources" / "gating" / "bcell_panel.yaml"
@@ -61,17 +62,17 @@ def test_gates_recover_simulated_truth(study, strategy):
     counts = []
     for row in sheet.itertuples():
         fcs = read_fcs(row.path)
-        keep, _, _ = qc_events(fcs, row.sample_id, QcParams(min_events=1000))
+        keep, _, _ = qc_events(fcs, row.sample_id, params=QcParams(min_events=1000))
         res = gate_events(strategy, fcs, keep=keep)
-        acc = accuracy_table(membership_table(res), _truth(out, row.sample_id), row.sample_id, subsets,
-                             strategy.bcell_gate, keep)
+        acc = accuracy_table(membership_table(res), _truth(out, row.sample_id), row.sample_id, subsets=subsets,
+                             bcell_gate=strategy.bcell_gate, keep=keep)
         big = acc[acc["n_true"] >= 50]
         assert len(big) >= 5
         assert (big["recall"] >= 0.95).all(), big
         assert (big["precision"] >= 0.95).all(), big
         counts.append(sample_counts(res, row.sample_id))
     comp = composition_from_counts(pd.concat(counts), sheet[["sample_id", "patient_id", "tissue", "timepoint"]],
-                                   subsets, strategy.bcell_gate)
+                                   subsets, bcell_gate=strategy.bcell_gate)
     merged = comp.merge(truth_comp, on=["sample_id", "subset"], suffixes=("", "_true"))
     assert len(merged) == len(sheet) * len(subsets)
     assert (merged["fraction"] - merged["fraction_true"]).abs().max() < 0.03
@@ -103,6 +104,10 @@ def test_gatingml_round_trip_gives_identical_counts(study, strategy, tmp_path):
     ca, cb = counts_table(a), counts_table(b)
     assert ca["count"].tolist() == cb["count"].tolist()
     assert ca["count"].iloc[0] > 0
+    # the simulator's truth comes from the same reader, so a GatingML strategy names the same subsets
+    ids = load_vocabulary().subset_ids
+    assert panel_subsets(back, ids) == panel_subsets(strategy, ids)
+    assert subset_gates(read_strategy(xml, absorbs=strategy.absorbs), ids) == subset_gates(strategy, ids)
 
 
 def test_flowjo_workspace_evaluates_like_flowkit(study, tmp_path):
@@ -188,18 +193,20 @@ def test_gate_command_counts_and_events(study, tmp_path):
 def test_absolute_counts_use_reference_gate(study, strategy):
     path = study[1]["path"].iloc[0]
     res = gate_events(strategy, read_fcs(path))
-    tab = sample_counts(res, "s1", cells_per_ul=2000.0, reference_gate="live").set_index("gate_id")
+    tab = sample_counts(res, "s1", cells_per_ul=2000.0, absolute=AbsoluteParams(reference_gate="live"))
+    tab = tab.set_index("gate_id")
     assert tab.loc["live", "cells_per_ul"] == pytest.approx(2000.0)
     assert tab.loc["CD19pos", "cells_per_ul"] == pytest.approx(2000.0 * tab.loc["CD19pos", "count"] / tab.loc["live", "count"])
     assert sample_counts(res, "s1", None)["cells_per_ul"].isna().all()
     with pytest.raises(BelimapError, match="reference_gate"):
-        sample_counts(res, "s1", 1000.0, reference_gate="nope")
+        sample_counts(res, "s1", 1000.0, absolute=AbsoluteParams(reference_gate="nope"))
     # counting beads (single platform): any gate of the strategy can play the bead gate here
-    beads = sample_counts(res, "s1", None, bead_gate="monocyte_check", beads_per_ul=50.0).set_index("gate_id")
+    beads = sample_counts(res, "s1", None, absolute=AbsoluteParams(bead_gate="monocyte_check", beads_per_ul=50.0))
+    beads = beads.set_index("gate_id")
     n_beads = beads.loc["monocyte_check", "count"]
     assert beads.loc["CD19pos", "cells_per_ul"] == pytest.approx(beads.loc["CD19pos", "count"] / n_beads * 50.0)
     with pytest.raises(BelimapError, match="bead_gate"):
-        sample_counts(res, "s1", None, bead_gate="nope", beads_per_ul=50.0)
+        sample_counts(res, "s1", None, absolute=AbsoluteParams(bead_gate="nope", beads_per_ul=50.0))
 
 
 def test_simulator_is_deterministic_and_writes_spillover(study, tmp_path):

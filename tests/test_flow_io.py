@@ -146,7 +146,8 @@ def test_gating_a_real_file_matches_flowkit(real_dir):
     """A FACSDiva file ($SPILL, markers in $PnS) gated by marker name, compensated and logicle-transformed."""
     import flowkit as fk
 
-    from belimap.flow.gating import gate_events, gate_tree, strategy_from_dict
+    from belimap.flow.gating import gate_events
+    from belimap.flow.strategy import gate_tree, strategy_from_dict
 
     s = strategy_from_dict({
         "compensation": "FCS",

@@ -8,9 +8,10 @@ import pytest
 
 from belimap.config import ROOT, load_config
 from belimap.flow.counts import composition_from_counts, metadata_table
-from belimap.flow.gating import gate_events, read_strategy
+from belimap.flow.gating import gate_events
 from belimap.flow.io import read_fcs
 from belimap.flow.qc import QcParams, margin_events, qc_events
+from belimap.flow.strategy import read_strategy
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,7 @@ def test_flow_rate_drop_flagged_only_where_simulated(study):
     out, sheet, _ = study
     results = {}
     for sid, path in sheet[["sample_id", "path"]].itertuples(index=False):
-        keep, summary, bins = qc_events(read_fcs(path), sid, QcParams(min_events=1000))
+        keep, summary, bins = qc_events(read_fcs(path), sid, params=QcParams(min_events=1000))
         results[sid] = (keep, summary.iloc[0], bins)
     # the simulator puts a clog (10 % rate) into every third file: here the third
     hic_sid = sheet["sample_id"].iloc[2]
@@ -64,7 +65,7 @@ def test_flow_rate_drop_flagged_only_where_simulated(study):
 
 def test_too_few_events_is_a_flag(study):
     _, sheet, _ = study
-    _, s, _ = qc_events(read_fcs(sheet["path"].iloc[0]), "x", QcParams(min_events=10**6))
+    _, s, _ = qc_events(read_fcs(sheet["path"].iloc[0]), "x", params=QcParams(min_events=10**6))
     assert "too_few_events" in s.iloc[0]["flags"]
 
 
@@ -78,7 +79,7 @@ def test_metadata_table_and_composition_format(study):
     fcs = read_fcs(sheet["path"].iloc[0])
     spill = spillover_of(fcs)
     res = gate_events(strat, fcs, spill=spill)
-    meta = metadata_table(fcs, "s1", strat, spill, res)
+    meta = metadata_table(fcs, "s1", strat, spill, result=res)
     sections = set(meta["section"])
     assert {"file", "instrument", "channel", "compensation", "transform", "gate", "strategy"} <= sections
     assert meta.loc[(meta["section"] == "channel") & (meta["item"] == "BV786-A"), "value"].str.contains("CD19").all()
@@ -86,7 +87,7 @@ def test_metadata_table_and_composition_format(study):
     counts = sample_counts(res, "s1")
     spec = pd.DataFrame({"sample_id": ["s1", "s2"], "patient_id": ["P", "P"], "tissue": ["blood", "blood"],
                          "timepoint": ["baseline", "week12"]})
-    comp = composition_from_counts(counts, spec, ["naive", "plasmablast"], "CD19pos")
+    comp = composition_from_counts(counts, spec, ["naive", "plasmablast"], bcell_gate="CD19pos")
     assert list(comp.columns) == COMPOSITION_COLUMNS
     s1 = comp[comp["sample_id"] == "s1"].set_index("subset")
     assert s1.loc["naive", "n_bcells"] == res.count("CD19pos")
@@ -107,3 +108,30 @@ def test_truth_composition_follows_the_cohort(study):
         assert t["plasmablast"] == pytest.approx(expect_pb, abs=4 * np.sqrt(expect_pb / n_b) + 0.005)
         assert t["naive"] == pytest.approx(p["naive"], abs=4 * np.sqrt(p["naive"] / n_b) + 0.005)
         assert "plasma_cell" not in t.index
+
+
+def test_figures_are_returned_not_saved_and_the_pipeline_saves_both_formats(study, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from belimap.flow.pipeline import FlowParams, qc_file, sample_figure_files
+    from belimap.pl.flow import gating_figure, qc_figure
+
+    _, sheet, _ = study
+    sid, path = sheet.loc[0, ["sample_id", "path"]]
+    strat = read_strategy(ROOT / "resources" / "gating" / "bcell_panel.yaml")
+    res = gate_events(strat, read_fcs(path))
+    fig = gating_figure(res, sid, max_points=5000)
+    assert isinstance(fig, plt.Figure) and len([a for a in fig.axes if a.axison]) >= 8
+    keep, summary, bins = qc_events(read_fcs(path), sid, params=QcParams(min_events=1000))
+    assert isinstance(qc_figure(bins, summary, sid), plt.Figure)
+    plt.close("all")
+    assert not list(tmp_path.iterdir())  # drawing writes nothing
+    params = FlowParams.from_config({"flow": {"qc": {"min_events": 1000}}})
+    out = {k: tmp_path / f"{k}.tsv" for k in ("table", "bins")}
+    qc_file(path, sid, params=params, keep=tmp_path / "keep.npy", **out)
+    assert np.array_equal(np.load(tmp_path / "keep.npy"), keep)
+    sample_figure_files(path, tmp_path / "keep.npy", out["table"], out["bins"], sid, params=params,
+                        gating=tmp_path / "gating.pdf", qc_figure=tmp_path / "qc.pdf")
+    for name in ("gating", "qc"):
+        assert (tmp_path / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+        assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"

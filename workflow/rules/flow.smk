@@ -144,7 +144,7 @@ rule flow_accuracy:
         strategy=FLOW_STRATEGY,
         vocab=VOCAB,
     output:
-        report("results/flow/accuracy.tsv", caption="../report/flow_accuracy.rst", category="Flow"),
+        table=report("results/flow/accuracy.tsv", caption="../report/flow_accuracy.rst", category="Flow"),
     log:
         "logs/flow/accuracy.log",
     params:

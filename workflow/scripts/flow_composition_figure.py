@@ -4,13 +4,11 @@ from belimap.workflow import run
 
 
 def main(smk):
-    import pandas as pd
-
-    from belimap.pl.flow import composition_figure
+    from belimap.flow.pipeline import composition_figure_file
     from belimap.vocab import load_vocabulary
 
-    comp = pd.read_csv(smk.input.composition, sep="\t", keep_default_na=False, na_values=[""])
-    composition_figure(comp, load_vocabulary(smk.params.cfg), list(smk.params.cfg["tissues"]), smk.output.pdf)
+    composition_figure_file(smk.input.composition, load_vocabulary(smk.params.cfg),
+                            tissues=list(smk.params.cfg["tissues"]), figure=smk.output.pdf)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

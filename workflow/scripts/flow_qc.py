@@ -4,16 +4,10 @@ from belimap.workflow import run
 
 
 def main(smk):
-    import numpy as np
+    from belimap.flow.pipeline import FlowParams, qc_file
 
-    from belimap.flow.qc import run_qc
-    from belimap.tables import atomic_path, write_tsv
-
-    keep, summary, bins = run_qc(smk.input[0], smk.wildcards.sample, smk.params.cfg["flow"])
-    write_tsv(summary, smk.output.table)
-    write_tsv(bins, smk.output.bins)
-    with atomic_path(smk.output.keep) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, keep)
+    qc_file(smk.input[0], smk.wildcards.sample, params=FlowParams.from_config(smk.params.cfg), table=smk.output.table,
+            bins=smk.output.bins, keep=smk.output.keep)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

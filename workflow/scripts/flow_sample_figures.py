@@ -4,19 +4,11 @@ from belimap.workflow import run
 
 
 def main(smk):
-    import numpy as np
+    from belimap.flow.pipeline import FlowParams, sample_figure_files
 
-    from belimap.flow.pipeline import gate_file
-    from belimap.tables import read_table
-    from belimap.pl.flow import gating_figure, qc_figure
-
-    cfg = smk.params.cfg["flow"]
-    sid = smk.wildcards.sample
-    fs = gate_file(smk.input.fcs, cfg, keep=np.load(smk.input.keep))
-    gating_figure(fs.result, sid, smk.output.gating_pdf, max_points=cfg["figures"]["max_points"])
-    bins = read_table(smk.input.bins).astype({"start_s": float, "end_s": float, "n_events": int, "flagged": int})
-    summary = read_table(smk.input.qc).astype({"n_margin": int, "n_rate_anomaly": int, "n_kept": int})
-    qc_figure(bins, summary, sid, smk.output.qc_pdf)
+    sample_figure_files(smk.input.fcs, smk.input.keep, smk.input.qc, smk.input.bins, smk.wildcards.sample,
+                        params=FlowParams.from_config(smk.params.cfg), gating=smk.output.gating_pdf,
+                        qc_figure=smk.output.qc_pdf)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

@@ -30,9 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from belimap.errors import BelimapError
-    from belimap.flow.gating import counts_table, gate_events, membership_table, read_strategy, write_gatingml
+    from belimap.flow.counts import counts_table, membership_table
+    from belimap.flow.gating import gate_events
     from belimap.flow.io import read_fcs
     from belimap.flow.qc import QcParams, qc_events
+    from belimap.flow.strategy import read_strategy, write_gatingml
     from belimap.tables import write_tsv
 
     markers = {}
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         markers[k] = v
     strat = read_strategy(args.strategy, sample=args.wsp_sample, bcell_gate=args.bcell_gate)
     fcs = read_fcs(args.fcs, channel_markers=markers)
-    keep = qc_events(fcs, "cli", QcParams())[0] if args.qc else None
+    keep = qc_events(fcs, "cli", params=QcParams())[0] if args.qc else None
     res = gate_events(strat, fcs, keep=keep, matrix_file=args.matrix)
     write_tsv(counts_table(res), args.out)
     if args.events:

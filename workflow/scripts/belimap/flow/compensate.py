@@ -15,6 +15,14 @@ from numba import njit, prange
 
 from belimap.errors import BelimapError
 from belimap.flow.io import FcsData
+from belimap.params import parameters
+
+
+@parameters("flow", "compensation")
+class CompensationParams:
+    """``flow.compensation`` of the config: ``matrix``, a spillover file used instead of the files' own."""
+
+    matrix: str | None
 
 
 @dataclass

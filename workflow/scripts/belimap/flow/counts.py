@@ -1,6 +1,9 @@
-"""Study tables of the flow branch: gate counts, B-subset composition and MIFlowCyt-style metadata."""
+"""Tables of gated files: counts and membership per gate, absolute counts, B-subset composition,
+MIFlowCyt-style metadata and the per-event accuracy against the simulator's truth."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -8,25 +11,76 @@ import pandas as pd
 from belimap.composition import composition_table
 from belimap.errors import BelimapError
 from belimap.flow.compensate import Spillover
-from belimap.flow.gating import COUNT_COLUMNS, GatingResult, Strategy, counts_table, gate_tree
+from belimap.flow.gating import GatingResult
 from belimap.flow.io import INSTRUMENT_KEYS, FcsData
+from belimap.flow.strategy import Strategy, gate_of, gate_tree
+from belimap.params import parameters
 
+if TYPE_CHECKING:
+    from belimap.flow.strategy import Transform
+
+COUNT_COLUMNS = ["gate_id", "label", "parent", "count", "pct_parent", "pct_total", "pct_bcells"]
 SAMPLE_COUNT_COLUMNS = ["sample_id", *COUNT_COLUMNS, "cells_per_ul"]
 METADATA_COLUMNS = ["sample_id", "section", "item", "value"]
 
 
-def sample_counts(result: GatingResult, sample_id: str, cells_per_ul: float | None = None,
-                  reference_gate: str = "live", bead_gate: str | None = None,
-                  beads_per_ul: float | None = None) -> pd.DataFrame:
+@parameters("flow", "absolute")
+class AbsoluteParams:
+    """``flow.absolute`` of the config: how cells/µL are derived (see :func:`sample_counts`)."""
+
+    reference_gate: str
+    bead_gate: str | None
+    beads_per_ul: float | None
+
+
+def counts_table(result: GatingResult) -> pd.DataFrame:
+    """One row per gate: count, % of parent, % of all (QC-kept) events and % of the B-cell gate."""
+    strat = result.strategy
+    n_b = result.count(strat.bcell_gate) if strat.bcell_gate else None
+    below_b = set(descendants(result, strat.bcell_gate)) if strat.bcell_gate else set()
+    rows = []
+    for gid in result.gate_ids:
+        c = result.count(gid)
+        pc = result.count(result.parents[gid])
+        pb = np.nan
+        if n_b is not None and (gid in below_b or gid == strat.bcell_gate):
+            pb = 100.0 * c / n_b if n_b else np.nan
+        rows.append({"gate_id": gid, "label": strat.label(gid), "parent": result.parents[gid], "count": c,
+                     "pct_parent": 100.0 * c / pc if pc else np.nan,
+                     "pct_total": 100.0 * c / result.n_total if result.n_total else np.nan, "pct_bcells": pb})
+    return pd.DataFrame(rows, columns=COUNT_COLUMNS)
+
+
+def descendants(result: GatingResult, gate_id: str | None) -> list[str]:
+    """Gate IDs below ``gate_id`` in the hierarchy."""
+    if gate_id is None:
+        return []
+    out, frontier = [], [gate_id]
+    while frontier:
+        cur = frontier.pop()
+        kids = [g for g, p in result.parents.items() if p == cur]
+        out.extend(kids)
+        frontier.extend(kids)
+    return out
+
+
+def membership_table(result: GatingResult) -> pd.DataFrame:
+    """One row per event in file order, one 0/1 column per gate ID."""
+    return pd.DataFrame({gid: result.masks[gid].astype(np.uint8) for gid in result.gate_ids})
+
+
+def sample_counts(result: GatingResult, sample_id: str, cells_per_ul: float | None = None, *,
+                  absolute: AbsoluteParams = AbsoluteParams()) -> pd.DataFrame:
     """Counts of one file with absolute counts (cells/µL) when the sheet or counting beads allow.
 
     Sheet count: the sample sheet's ``cells_per_ul`` is the lymphocyte count per µL of blood (a
-    haematology analyser's number), i.e. the live single lymphocytes ``reference_gate``; a gate's
-    cells/µL = ``cells_per_ul`` × gate count / reference count. Beads (single-platform, e.g.
-    TruCount): with ``bead_gate`` in the strategy and the beads' concentration in the stained
-    sample ``beads_per_ul``, cells/µL = gate count / bead count × ``beads_per_ul``. The sheet wins
-    when both are given.
+    haematology analyser's number), i.e. the live single lymphocytes ``absolute.reference_gate``; a
+    gate's cells/µL = ``cells_per_ul`` × gate count / reference count. Beads (single-platform, e.g.
+    TruCount): with ``absolute.bead_gate`` in the strategy and the beads' concentration in the
+    stained sample ``absolute.beads_per_ul``, cells/µL = gate count / bead count × beads_per_ul.
+    The sheet wins when both are given.
     """
+    reference_gate, bead_gate, beads_per_ul = absolute.reference_gate, absolute.bead_gate, absolute.beads_per_ul
     tab = counts_table(result)
     tab.insert(0, "sample_id", sample_id)
     tab["cells_per_ul"] = np.nan
@@ -45,8 +99,8 @@ def sample_counts(result: GatingResult, sample_id: str, cells_per_ul: float | No
     return tab[SAMPLE_COUNT_COLUMNS]
 
 
-def composition_from_counts(counts: pd.DataFrame, specimens: pd.DataFrame, subsets: list[str],
-                            bcell_gate: str) -> pd.DataFrame:
+def composition_from_counts(counts: pd.DataFrame, specimens: pd.DataFrame, subsets: list[str], *,
+                            bcell_gate: str | None) -> pd.DataFrame:
     """The composition table (``COMPOSITION_COLUMNS``) from gate counts: n_cells of each subset gate,
     n_bcells of the B-cell gate. Built with the shared ``composition_table`` (one label per B cell)."""
     if not bcell_gate:
@@ -74,14 +128,26 @@ def panel_subsets(strategy: Strategy, subset_ids: list[str]) -> list[str]:
     return [s for s in subset_ids if s in ids]
 
 
-def _xform_text(xf: object) -> str:
+def subset_gates(strategy: Strategy, subset_ids: list[str]) -> dict[str, str]:
+    """Every vocabulary subset the panel counts -> the gate that counts it: its own gate, or the
+    gate the strategy's ``absorbs`` puts it in (plasma cells inside the plasmablast gate)."""
+    where = {s: s for s in panel_subsets(strategy, subset_ids)}
+    for target, members in strategy.absorbs.items():
+        for m in members:
+            where[m] = target
+    return where
+
+
+def _xform_text(xf: Transform) -> str:
     params = {k.replace("param_", ""): v for k, v in vars(xf).items() if k.startswith("param_")}
     return f"{type(xf).__name__.replace('Transform', '').lower()} " + " ".join(f"{k.upper()}={v:g}" for k, v in params.items())
 
 
-def metadata_table(fcs: FcsData, sample_id: str, strategy: Strategy, spill: Spillover | None,
+def metadata_table(fcs: FcsData, sample_id: str, strategy: Strategy, spill: Spillover | None, *,
                    result: GatingResult | None = None) -> pd.DataFrame:
     """MIFlowCyt-style description of one file: instrument, channels, markers, compensation, transforms, gates."""
+    from flowkit import gates as fkg
+
     rows = [("file", "path", fcs.path), ("file", "fcs_version", fcs.version), ("file", "events", str(fcs.n_events)),
             ("file", "data_set", f"{fcs.dataset + 1} of {fcs.n_datasets}")]
     for key in INSTRUMENT_KEYS:
@@ -101,12 +167,8 @@ def metadata_table(fcs: FcsData, sample_id: str, strategy: Strategy, spill: Spil
     rows.append(("strategy", "source", f"{strategy.source} ({strategy.fmt})"))
     ids, parents, keys = gate_tree(strategy)
     for gid in ids:
-        name, path = keys[gid]
-        try:
-            gate = strategy.gs.get_gate(name, path)
-            kind = type(gate).__name__
-        except Exception:  # noqa: BLE001 - a quadrant of a QuadrantGate
-            kind = "Quadrant"
+        gate = gate_of(strategy, keys[gid])
+        kind = "Quadrant" if isinstance(gate, fkg.QuadrantGate) else type(gate).__name__  # the gate's kind, as text
         dims = ",".join(result.dims.get(gid, [])) if result else ""
         rows.append(("gate", gid, f"{kind}; parent={parents[gid]}; label={strategy.label(gid)}" + (f"; dims={dims}" if dims else "")))
     df = pd.DataFrame(rows, columns=["section", "item", "value"])
@@ -118,7 +180,7 @@ ACCURACY_COLUMNS = ["sample_id", "subset", "n_true", "n_gated", "recall", "preci
                     "fraction_gated", "abs_error"]
 
 
-def accuracy_table(membership: pd.DataFrame, truth_events: pd.DataFrame, sample_id: str, subsets: list[str],
+def accuracy_table(membership: pd.DataFrame, truth_events: pd.DataFrame, sample_id: str, *, subsets: list[str],
                    bcell_gate: str, keep: np.ndarray | None = None) -> pd.DataFrame:
     """Per-event agreement of each subset gate with the simulator's truth, and the fraction error.
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from belimap.errors import BelimapError
+
+if TYPE_CHECKING:
+    import flowio
 
 #: FCS keywords copied into the MIFlowCyt-style metadata table when present.
 INSTRUMENT_KEYS = ("$CYT", "$CYTSN", "$SYS", "CREATOR", "$DATE", "$BTIM", "$ETIM", "$SRC", "$OP", "$INST", "$FIL")
@@ -58,7 +62,7 @@ class FcsData:
                            f"markers: {', '.join(m for m in self.markers if m)})")
 
 
-def _open(path: Path, dataset: int, only_text: bool) -> tuple[object, int]:
+def _open(path: Path, dataset: int, only_text: bool) -> tuple[flowio.FlowData, int]:
     import flowio
 
     kw = {"ignore_offset_error": True, "only_text": only_text}
@@ -71,7 +75,7 @@ def _open(path: Path, dataset: int, only_text: bool) -> tuple[object, int]:
         return sets[dataset], len(sets)
 
 
-def read_fcs(path: str | Path, channel_markers: dict[str, str] | None = None, dataset: int = 0,
+def read_fcs(path: str | Path, *, channel_markers: dict[str, str] | None = None, dataset: int = 0,
              only_text: bool = False) -> FcsData:
     """Read one data set of an FCS file; marker names from ``$PnS`` unless ``channel_markers`` maps a ``$PnN``.
 

@@ -10,35 +10,26 @@ fewer than ``min_events`` events left is flagged, not dropped: its counts are st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from belimap.config import section_defaults
 from belimap.flow.io import FcsData
+from belimap.params import parameters
 
 QC_COLUMNS = ["sample_id", "n_events", "n_margin", "n_rate_anomaly", "n_kept", "pct_kept", "n_bins", "n_bins_flagged",
               "flags"]
 
 
-_QCPARAMS_DEFAULTS = section_defaults('flow', 'qc')  # the schema is the single source
-
-
-@dataclass(frozen=True)
+@parameters("flow", "qc")
 class QcParams:
-    """``flow.qc`` of the config."""
+    """``flow.qc`` of the config (defaults: config/schemas/flow.schema.yaml)."""
 
-    margin: bool = _QCPARAMS_DEFAULTS["margin"]
-    rate_bin_events: int = _QCPARAMS_DEFAULTS["rate_bin_events"]
-    rate_nmads: float = _QCPARAMS_DEFAULTS["rate_nmads"]
-    min_bins: int = _QCPARAMS_DEFAULTS["min_bins"]
-    max_bins: int = _QCPARAMS_DEFAULTS["max_bins"]
-    min_events: int = _QCPARAMS_DEFAULTS["min_events"]
-
-    @classmethod
-    def from_config(cls, qc: dict | None) -> QcParams:
-        return cls(**{k: v for k, v in (qc or {}).items() if k in cls.__dataclass_fields__})
+    margin: bool
+    rate_bin_events: int
+    rate_nmads: float
+    min_bins: int
+    max_bins: int
+    min_events: int
 
 
 def margin_events(fcs: FcsData) -> np.ndarray:
@@ -52,7 +43,7 @@ def margin_events(fcs: FcsData) -> np.ndarray:
     return out
 
 
-def rate_bins(fcs: FcsData, params: QcParams) -> tuple[pd.DataFrame, np.ndarray]:
+def rate_bins(fcs: FcsData, *, params: QcParams) -> tuple[pd.DataFrame, np.ndarray]:
     """Event counts per time bin with their flag, and the bin of every event (-1 without a Time channel)."""
     if fcs.time_idx is None or fcs.n_events == 0:
         return pd.DataFrame(columns=["bin", "start_s", "end_s", "n_events", "flagged"]), np.full(fcs.n_events, -1)
@@ -72,10 +63,10 @@ def rate_bins(fcs: FcsData, params: QcParams) -> tuple[pd.DataFrame, np.ndarray]
     return bins, b
 
 
-def qc_events(fcs: FcsData, sample_id: str, params: QcParams) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+def qc_events(fcs: FcsData, sample_id: str, *, params: QcParams) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
     """Keep-mask (events passing QC), one-row QC summary and the rate bins of one file."""
     margin = margin_events(fcs) if params.margin else np.zeros(fcs.n_events, dtype=bool)
-    bins, ev_bin = rate_bins(fcs, params)
+    bins, ev_bin = rate_bins(fcs, params=params)
     flagged_bins = bins.loc[bins["flagged"] == 1, "bin"].to_numpy()
     rate_bad = np.isin(ev_bin, flagged_bins) if len(flagged_bins) else np.zeros(fcs.n_events, dtype=bool)
     keep = ~margin & ~rate_bad
@@ -94,10 +85,3 @@ def qc_events(fcs: FcsData, sample_id: str, params: QcParams) -> tuple[np.ndarra
     }], columns=QC_COLUMNS)
     return keep, summary, bins
 
-
-def run_qc(path: str, sample_id: str, flow_cfg: dict) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
-    """QC of one file as config ``flow:`` says (reads only what QC needs: no compensation or gating)."""
-    from belimap.flow.io import read_fcs
-
-    fcs = read_fcs(path, channel_markers=flow_cfg.get("channel_markers"), dataset=int(flow_cfg.get("dataset", 0)))
-    return qc_events(fcs, sample_id, QcParams.from_config(flow_cfg.get("qc")))

@@ -14,10 +14,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit, prange
 from scipy.optimize import brentq
+
+if TYPE_CHECKING:
+    from flowkit._models.transforms._base_transform import Transform
 
 _TAYLOR = 16
 _TABLE = 2049
@@ -152,11 +156,11 @@ _forward_ser = njit(cache=True)(_forward_py)
 _PARALLEL_MIN = 50_000
 
 
-def _inverse(y: np.ndarray, *args: object) -> np.ndarray:
+def _inverse(y: np.ndarray, *args: float | np.ndarray) -> np.ndarray:
     return (_inverse_par if y.shape[0] >= _PARALLEL_MIN else _inverse_ser)(y, *args)
 
 
-def _forward(x: np.ndarray, *args: object) -> None:
+def _forward(x: np.ndarray, *args: float | np.ndarray) -> None:
     (_forward_par if x.shape[0] >= _PARALLEL_MIN else _forward_ser)(x, *args)
 
 
@@ -187,7 +191,7 @@ def asinh_params(cofactor: float, t: float = 262144.0) -> tuple[float, float, fl
     return float(t), float(math.asinh(t / cofactor) / math.log(10.0)), 0.0
 
 
-def apply_transform(xform: object, x: np.ndarray) -> np.ndarray:
+def apply_transform(xform: Transform, x: np.ndarray) -> np.ndarray:
     """Apply a FlowKit transform object to a 1-D array, with our fast logicle for LogicleTransform.
 
     Any other transform type (asinh, linear, log, hyperlog, FlowJo's biex/log) is applied by the

@@ -1,10 +1,12 @@
 """Flow figures: the gating hierarchy as a lab draws it, per-file QC, the study composition and the
-flow↔scRNA concordance."""
+flow↔scRNA concordance. Every function returns its Figure (or draws into ``ax=``); callers save
+with :func:`belimap.pl.save_figure`."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,17 +14,21 @@ import pandas as pd
 from matplotlib.colors import LogNorm
 from matplotlib.patches import Ellipse, Polygon, Rectangle
 
-from belimap.flow.gating import gate_tree
-from belimap.pl.palette import save_figure, subset_colours, tissue_colours
+from belimap.flow.strategy import gate_of, gate_tree, gates
+from belimap.pl.palette import subset_colours, tissue_colours
 from belimap.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from belimap.flow.gating import GatingResult
+    from belimap.flow.strategy import Gate
 
 AXIS_UNITS = {"linear": "linear, fraction of T", "logicle": "logicle", "asinh": "asinh"}
 
 
-def _axis_label(result: object, dim: str) -> str:
+def _axis_label(result: GatingResult, dim: str) -> str:
     """Dimension name with its transform (gate coordinates are on the transformed scale)."""
     gs = result.strategy.gs
-    for gate in _gates(result):
+    for gate in gates(result.strategy):
         for d in getattr(gate, "dimensions", []):
             name = getattr(d, "dimension_ref", None) or d.id
             if name == dim and d.transformation_ref:
@@ -32,19 +38,7 @@ def _axis_label(result: object, dim: str) -> str:
     return f"{dim} (raw intensity)"
 
 
-def _gates(result: object) -> list:
-    from flowkit.exceptions import QuadrantReferenceError
-
-    out = []
-    for name, path in result.strategy.gs.get_gate_ids():
-        try:
-            out.append(result.strategy.gs.get_gate(name, path))
-        except QuadrantReferenceError:
-            continue
-    return out
-
-
-def _panels(result: object) -> list[tuple[str, tuple[str, ...], list[str]]]:
+def _panels(result: GatingResult) -> list[tuple[str, tuple[str, ...], list[str]]]:
     """(parent, dims, gate IDs) per plot: gates sharing a parent and dimensions share a panel."""
     panels: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for gid in result.gate_ids:
@@ -55,12 +49,13 @@ def _panels(result: object) -> list[tuple[str, tuple[str, ...], list[str]]]:
     return [(p, d, g) for (p, d), g in panels.items()]
 
 
-def _draw_gate(ax: plt.Axes, gate: object, dims: tuple[str, ...]) -> None:
-    kind = type(gate).__name__
+def _draw_gate(ax: plt.Axes, gate: Gate, dims: tuple[str, ...]) -> None:
+    from flowkit import gates as fkg
+
     style = {"fill": False, "lw": 1.0, "ec": "#CC3311"}
-    if kind == "PolygonGate":
+    if isinstance(gate, fkg.PolygonGate):
         ax.add_patch(Polygon(np.asarray(gate.vertices), closed=True, **style))
-    elif kind == "RectangleGate":
+    elif isinstance(gate, fkg.RectangleGate):
         lims = [(d.min, d.max) for d in gate.dimensions]
         if len(dims) == 1:
             for v in lims[0]:
@@ -74,83 +69,84 @@ def _draw_gate(ax: plt.Axes, gate: object, dims: tuple[str, ...]) -> None:
         y0 = yl[0] if y0 is None else y0
         y1 = yl[1] if y1 is None else y1
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, **style))
-    elif kind == "EllipsoidGate":
+    elif isinstance(gate, fkg.EllipsoidGate):
         cov = np.asarray(gate.covariance_matrix, dtype=float)
         vals, vecs = np.linalg.eigh(cov)
         angle = math.degrees(math.atan2(vecs[1, 1], vecs[0, 1]))
         w, h = 2 * np.sqrt(vals[::-1] * gate.distance_square)
         ax.add_patch(Ellipse(gate.coordinates, w, h, angle=angle, **style))
-    elif kind == "QuadrantGate":
+    elif isinstance(gate, fkg.QuadrantGate):
         for i, d in enumerate(gate.dimensions):
             for v in d.values:
                 (ax.axvline if i == 0 else ax.axhline)(v, color=style["ec"], lw=1)
 
 
-def gating_figure(result: object, sample_id: str, path: str | Path, max_points: int = 200_000) -> list[Path]:
+def gating_figure(result: GatingResult, sample_id: str, *, max_points: int) -> plt.Figure:
     """The gating hierarchy: one 2-D density (or histogram) per parent × dimensions with each gate
-    drawn and labelled with its % of parent, in hierarchy order."""
-    from flowkit.exceptions import QuadrantReferenceError
-
+    drawn and labelled with its % of parent, in hierarchy order (``max_points`` events per panel)."""
     panels = _panels(result)
     n = len(panels)
     ncol = min(4, max(n, 1))
     nrow = math.ceil(n / ncol) if n else 1
     fig, axes = plt.subplots(nrow, ncol, figsize=(2.6 * ncol, 2.4 * nrow), squeeze=False)
-    gs = result.strategy.gs
-    keys = gate_tree(result.strategy)[2]
     for ax, (parent, dims, gids) in zip(axes.ravel(), panels, strict=False):
-        pmask = np.ones(len(next(iter(result.masks.values()))), bool) if parent == "root" else result.masks[parent]
-        sel = np.flatnonzero(pmask)
-        if len(sel) > max_points:
-            sel = sel[:: math.ceil(len(sel) / max_points)]
-        x = result.values(dims[0])[sel]
-        ok = np.isfinite(x)
-        if len(dims) >= 2:
-            y = result.values(dims[1])[sel]
-            ok &= np.isfinite(y)
-            if ok.sum() > 1:
-                xr = np.nanpercentile(x[ok], [0.1, 99.9])
-                yr = np.nanpercentile(y[ok], [0.1, 99.9])
-                xr = [min(xr[0], 0), max(xr[1], 1.0)] if xr[1] <= 1.3 else xr
-                yr = [min(yr[0], 0), max(yr[1], 1.0)] if yr[1] <= 1.3 else yr
-                ax.hist2d(x[ok], y[ok], bins=150, range=[xr, yr], cmap="viridis", norm=LogNorm(), rasterized=True)
-            ax.set_ylabel(_axis_label(result, dims[1]))
-        else:
-            if ok.sum() > 1:
-                ax.hist(x[ok], bins=150, color="#4477AA", histtype="stepfilled", alpha=0.8)
-            ax.set_ylabel("events")
-        ax.set_xlabel(_axis_label(result, dims[0]))
-        ax.set_title(f"{result.strategy.label(parent) if parent != 'root' else 'All events'} (n={int(pmask.sum()):,})",
-                     fontsize=7)
-        drawn = set()
-        for gid in gids:
-            name, gpath = keys[gid]
-            try:
-                gate = gs.get_gate(name, gpath)
-            except QuadrantReferenceError:
-                gate = gs.get_gate(gpath[-1], gpath[:-1])
-            if id(gate) not in drawn:
-                _draw_gate(ax, gate, dims)
-                drawn.add(id(gate))
-            m = result.masks[gid]
-            pct = 100.0 * m.sum() / pmask.sum() if pmask.sum() else float("nan")
-            inside = m[sel] & ok
-            if inside.any():
-                cx, cy = np.nanmedian(x[inside]), (np.nanmedian(result.values(dims[1])[sel][inside]) if len(dims) > 1 else None)
-            else:
-                cx, cy = np.nanmedian(x[ok]) if ok.any() else 0.5, None
-            if cy is None:
-                cy = ax.get_ylim()[1] * 0.9
-            ax.annotate(f"{result.strategy.label(gid)}\n{pct:.1f}%", (cx, cy), fontsize=5.5, ha="center", va="center",
-                        color="white", bbox={"boxstyle": "round,pad=0.15", "fc": "#222222", "alpha": 0.6, "lw": 0})
+        gating_panel(result, parent, dims, gids, ax=ax, max_points=max_points)
     for ax in axes.ravel()[n:]:
         ax.axis("off")
     fig.suptitle(f"{sample_id}: gating ({Path(result.strategy.source).name})", fontsize=9)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
 
 
-def qc_figure(bins: pd.DataFrame, summary: pd.DataFrame, sample_id: str, path: str | Path) -> list[Path]:
+def gating_panel(result: GatingResult, parent: str, dims: tuple[str, ...], gate_ids: list[str], *, ax: plt.Axes,
+                 max_points: int) -> plt.Axes:
+    """One panel of the hierarchy: ``parent``'s events on ``dims`` (density, or histogram for one
+    dimension), every gate of ``gate_ids`` drawn and labelled with its % of parent."""
+    keys = gate_tree(result.strategy)[2]
+    pmask = np.ones(len(next(iter(result.masks.values()))), bool) if parent == "root" else result.masks[parent]
+    sel = np.flatnonzero(pmask)
+    if len(sel) > max_points:
+        sel = sel[:: math.ceil(len(sel) / max_points)]
+    x = result.values(dims[0])[sel]
+    ok = np.isfinite(x)
+    if len(dims) >= 2:
+        y = result.values(dims[1])[sel]
+        ok &= np.isfinite(y)
+        if ok.sum() > 1:
+            xr = np.nanpercentile(x[ok], [0.1, 99.9])
+            yr = np.nanpercentile(y[ok], [0.1, 99.9])
+            xr = [min(xr[0], 0), max(xr[1], 1.0)] if xr[1] <= 1.3 else xr
+            yr = [min(yr[0], 0), max(yr[1], 1.0)] if yr[1] <= 1.3 else yr
+            ax.hist2d(x[ok], y[ok], bins=150, range=[xr, yr], cmap="viridis", norm=LogNorm(), rasterized=True)
+        ax.set_ylabel(_axis_label(result, dims[1]))
+    else:
+        if ok.sum() > 1:
+            ax.hist(x[ok], bins=150, color="#4477AA", histtype="stepfilled", alpha=0.8)
+        ax.set_ylabel("events")
+    ax.set_xlabel(_axis_label(result, dims[0]))
+    ax.set_title(f"{result.strategy.label(parent) if parent != 'root' else 'All events'} (n={int(pmask.sum()):,})",
+                 fontsize=7)
+    drawn = set()
+    for gid in gate_ids:
+        gate = gate_of(result.strategy, keys[gid])
+        if id(gate) not in drawn:
+            _draw_gate(ax, gate, dims)
+            drawn.add(id(gate))
+        m = result.masks[gid]
+        pct = 100.0 * m.sum() / pmask.sum() if pmask.sum() else float("nan")
+        inside = m[sel] & ok
+        if inside.any():
+            cx, cy = np.nanmedian(x[inside]), (np.nanmedian(result.values(dims[1])[sel][inside]) if len(dims) > 1 else None)
+        else:
+            cx, cy = np.nanmedian(x[ok]) if ok.any() else 0.5, None
+        if cy is None:
+            cy = ax.get_ylim()[1] * 0.9
+        ax.annotate(f"{result.strategy.label(gid)}\n{pct:.1f}%", (cx, cy), fontsize=5.5, ha="center", va="center",
+                    color="white", bbox={"boxstyle": "round,pad=0.15", "fc": "#222222", "alpha": 0.6, "lw": 0})
+    return ax
+
+
+def qc_figure(bins: pd.DataFrame, summary: pd.DataFrame, sample_id: str) -> plt.Figure:
     """Event rate over acquisition time (flagged bins in red) and what QC removed."""
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.0, 2.4), gridspec_kw={"width_ratios": [3, 1.2]})
     if len(bins):
@@ -169,10 +165,10 @@ def qc_figure(bins: pd.DataFrame, summary: pd.DataFrame, sample_id: str, path: s
     a2.set_xlabel("events")
     a2.set_title(f"QC: {s['flags']}", fontsize=8)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
 
 
-def composition_figure(comp: pd.DataFrame, vocab: Vocabulary, tissues: list[str], path: str | Path) -> list[Path]:
+def composition_figure(comp: pd.DataFrame, vocab: Vocabulary, *, tissues: list[str]) -> plt.Figure:
     """Flow B-subset fractions per specimen: stacked bars grouped by tissue, ordered by patient/time."""
     subsets = list(dict.fromkeys(comp["subset"]))
     cols = subset_colours(vocab)
@@ -195,10 +191,10 @@ def composition_figure(comp: pd.DataFrame, vocab: Vocabulary, tissues: list[str]
     axes[0][0].set_ylabel("fraction of CD19+ B cells")
     axes[0][-1].legend(fontsize=6, frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
 
 
-def concordance_figure(pairs: pd.DataFrame, stats: pd.DataFrame, vocab: Vocabulary, path: str | Path) -> list[Path]:
+def concordance_figure(pairs: pd.DataFrame, stats: pd.DataFrame, vocab: Vocabulary) -> plt.Figure:
     """Flow vs scRNA subset fractions (identity line) and the Bland–Altman plot (bias, 95 % limits)."""
     cols = subset_colours(vocab)
     labels = vocab.subset_labels()
@@ -223,4 +219,4 @@ def concordance_figure(pairs: pd.DataFrame, stats: pd.DataFrame, vocab: Vocabula
     a2.set_ylabel("flow − scRNA fraction")
     a1.legend(fontsize=6, frameon=False)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig

@@ -20,28 +20,11 @@ import numpy as np
 import pandas as pd
 
 from belimap.composition import composition_table
-from belimap.config import read_yaml, repo_path
-from belimap.tables import atomic_path, write_tsv
+from belimap.config import repo_path
 from belimap.simulate.cohort import Cohort
+from belimap.tables import atomic_path, write_tsv
 
 EVENT_COLUMNS = ["event", "kind", "live", "lineage", "bcell_subset", "flow_subset", "dn2", "hiccup"]
-
-
-def panel_subsets(strategy_path: str | Path, subset_ids: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Subsets the strategy gates (gate IDs that are vocabulary subsets, vocabulary order) and the
-    map of every vocabulary subset to the gate that counts it (``absorbs`` applied)."""
-    p = Path(strategy_path)
-    data = read_yaml(repo_path(p))
-    ids: set[str] = set()
-    for g in data["gates"]:
-        ids.add(g["id"])
-        ids.update((g.get("quadrants") or {}).keys())
-    gated = [s for s in subset_ids if s in ids]
-    where = {s: s for s in gated}
-    for target, members in (data.get("absorbs") or {}).items():
-        for m in members:
-            where[m] = target
-    return gated, where
 
 
 def _levels(fp: dict, pop: dict, markers: list[str]) -> np.ndarray:
@@ -191,9 +174,14 @@ def write_fcs(path: str | Path, X: np.ndarray, meta: dict, sid: str, t_max: floa
 
 def write_all(cohort: Cohort, sheet: pd.DataFrame, outdir: str | Path) -> None:
     """Write every flow file of ``sheet``, its per-event truth and the true flow composition."""
+    from belimap.flow.counts import panel_subsets, subset_gates
+    from belimap.flow.strategy import read_strategy
+
     outdir = Path(outdir)
     fp = cohort.params["flow"]
-    gated, where = panel_subsets(fp["strategy"], cohort.vocab.subset_ids)
+    strategy = read_strategy(repo_path(fp["strategy"]))  # the one reader: YAML, GatingML or FlowJo .wsp
+    gated = panel_subsets(strategy, cohort.vocab.subset_ids)
+    where = subset_gates(strategy, cohort.vocab.subset_ids)
     rows = sheet[sheet["modality"] == "flow"]
     labels = []
     for i, r in enumerate(rows.itertuples(index=False)):

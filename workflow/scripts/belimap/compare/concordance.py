@@ -37,9 +37,10 @@ def merge_subsets(comp: pd.DataFrame, absorbs: dict[str, list[str]]) -> pd.DataF
     return out.reset_index(drop=True)
 
 
-def pair_modalities(flow: pd.DataFrame, scrna: pd.DataFrame, absorbs: dict[str, list[str]] | None = None,
-                    min_bcells: int = 20) -> pd.DataFrame:
-    """One row per specimen × subset measured by both, with enough B cells in each."""
+def pair_modalities(flow: pd.DataFrame, scrna: pd.DataFrame, *, absorbs: dict[str, list[str]] | None = None,
+                    min_bcells: int) -> pd.DataFrame:
+    """One row per specimen × subset measured by both, with at least ``min_bcells`` B cells in each
+    (config ``flow.concordance.min_bcells``)."""
     for name, df in (("flow", flow), ("scrna", scrna)):
         missing = [c for c in COMPOSITION_COLUMNS if c not in df.columns]
         if missing:

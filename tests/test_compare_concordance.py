@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from belimap.composition import composition_table
-from belimap.concordance import concordance_table, merge_subsets, pair_modalities
+from belimap.compare.concordance import concordance_table, merge_subsets, pair_modalities
 from belimap.errors import BelimapError
 
 SUBSETS = ["naive", "switched_memory", "plasmablast", "plasma_cell"]
@@ -33,7 +33,7 @@ def test_known_bias_and_perfect_rank_agreement():
         fl[f"S{i}"] = {"naive": naive + 0.02, "switched_memory": 1 - naive - 0.02 - pb - pc, "plasmablast": pb + pc}
     scrna = _comp(sc, 10000, SUBSETS)
     flow = _comp(fl, 10000, ["naive", "switched_memory", "plasmablast"])
-    pairs = pair_modalities(flow, scrna, {"plasmablast": ["plasma_cell"]}, min_bcells=20)
+    pairs = pair_modalities(flow, scrna, absorbs={"plasmablast": ["plasma_cell"]}, min_bcells=20)
     assert set(pairs["subset"]) == {"naive", "switched_memory", "plasmablast"} and len(pairs) == 36
     stats = concordance_table(pairs).set_index("subset")
     assert stats.loc["naive", "bias"] == pytest.approx(0.02, abs=1e-3)
@@ -50,7 +50,7 @@ def test_specimens_with_too_few_bcells_are_left_out():
     sc = {"A": {"naive": 0.5, "switched_memory": 0.5}, "B": {"naive": 0.5, "switched_memory": 0.5}}
     scrna = pd.concat([_comp({"A": sc["A"]}, 1000, SUBSETS), _comp({"B": sc["B"]}, 10, SUBSETS)])
     flow = _comp(sc, 1000, ["naive", "switched_memory", "plasmablast"])
-    pairs = pair_modalities(flow, scrna, {}, min_bcells=20)
+    pairs = pair_modalities(flow, scrna, absorbs={}, min_bcells=20)
     assert set(pairs["sample_id"]) == {"A"}
     stats = concordance_table(pairs)
     per_subset = stats[stats["subset"] != "all"]
@@ -65,4 +65,4 @@ def test_merge_subsets_and_errors():
     assert merged.loc["plasmablast", "n_cells"] == 150
     assert merged.loc["plasmablast", "fraction"] == pytest.approx(0.15)
     with pytest.raises(BelimapError, match="missing column"):
-        pair_modalities(comp.drop(columns=["fraction"]), comp)
+        pair_modalities(comp.drop(columns=["fraction"]), comp, min_bcells=20)
