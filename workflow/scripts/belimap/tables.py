@@ -10,6 +10,7 @@ missing), so that "NA" or "None" in a cell never silently becomes a missing valu
 from __future__ import annotations
 
 import contextlib
+import gzip
 import os
 import tempfile
 from collections.abc import Iterator
@@ -79,9 +80,17 @@ def read_tsvs(paths: list[str] | list[Path]) -> pd.DataFrame:
 
 
 def write_tsv(df: pd.DataFrame, path: str | Path, float_format: str = "%.6g") -> None:
-    """Write a TSV atomically with a fixed float format (identical inputs give identical bytes)."""
+    """Write a TSV atomically with a fixed float format (identical inputs give identical bytes).
+
+    A ``.gz`` path is gzip-compressed without a timestamp or file name in its header, so that two
+    runs on the same inputs give the same bytes there too.
+    """
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, sep="\t", index=False, float_format=float_format)
+        if Path(path).suffix == ".gz":
+            with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", filename="", mtime=0) as gz:
+                df.to_csv(gz, sep="\t", index=False, float_format=float_format)
+        else:
+            df.to_csv(tmp, sep="\t", index=False, float_format=float_format)
 
 
 def write_text(text: str, path: str | Path) -> None:
