@@ -32,7 +32,8 @@ def study(tmp_path_factory):
     table, patients, truth = simulate_clinical(cohort, n_screen_failures=n_modes)
     path = tmp_path_factory.mktemp("clin") / "clinical.tsv"
     write_tsv(format_table(table), path)
-    return {"cfg": cfg, "table": read_clinical_table(path, params=ClinicalParams.from_config(cfg)), "truth": truth, "patients": patients}
+    table = read_clinical_table(path, params=ClinicalParams.from_config(cfg))
+    return {"cfg": cfg, "table": table, "truth": truth, "patients": patients}
 
 
 @pytest.mark.parametrize("trial_id", TRIALS)
