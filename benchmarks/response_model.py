@@ -20,6 +20,7 @@ import argparse
 import copy
 import tempfile
 import time
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -30,41 +31,45 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 
 from belimap.clinical.activity import activity_table, response_table
 from belimap.clinical.facts import load_facts
+from belimap.clinical.features import prepare
+from belimap.clinical.model import fit_response_model, make_pipeline
+from belimap.clinical.params import ClinicalParams, ModelParams
 from belimap.clinical.table import read_clinical_table
 from belimap.config import load_config, validate
-from belimap.tables import write_tsv
-from belimap.model import fit_response_model, make_pipeline, prepare
 from belimap.simulate.clinical import format_table, simulate_large_cohort
+from belimap.tables import write_tsv
 
 ROOT = Path(__file__).resolve().parents[1]
 # Features the simulator's response mechanism does not use: a prior that points the wrong way.
 WRONG_PRIOR = ["clinical:c3", "clinical:prednisone_mg", "clinical:pga", "*:lymph_node:naive", "*:synovium:naive"]
 
 
-def run_cohort(seed: int, signal: bool, mcfg: dict, n_patients: int = 120, missing: dict | None = None) -> dict:
-    """Simulate one cohort, run the clinical layer and the model; return the AUCs."""
+def run_cohort(seed: int, signal: bool, mcfg: ModelParams, n_patients: int = 120, missing: dict | None = None
+               ) -> dict:
+    """Simulate one cohort, run the clinical layer and the model (seeded by the cohort); return the AUCs."""
     sim = simulate_large_cohort(n_patients, seed=seed, signal=signal, missing=missing)
     cfg = sim["cfg"]
-    ccfg = cfg["clinical"]
-    facts = load_facts(ccfg)
+    clinical = ClinicalParams.from_config(cfg)
+    facts = load_facts(clinical)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clinical.tsv"
         write_tsv(format_table(sim["table"]), path)
-        table = read_clinical_table(path, ccfg, facts)
+        table = read_clinical_table(path, params=clinical, facts=facts)
     act = activity_table(table, facts)
     enrolled = sim["patients"].loc[sim["patients"]["role"] == "enrolled", "patient_id"].tolist()
-    resp = response_table(table, act, enrolled, ccfg, facts)
-    X, y, pending, _ = prepare(table, act, resp, {"scrna": sim["composition"]}, ccfg, mcfg, cfg["timepoints"][0])
-    res = fit_response_model(X, y, pending, mcfg, seed)
+    resp = response_table(table, act, enrolled, facts, params=clinical)
+    X, y, pending, _ = prepare(table, act, resp, {"scrna": sim["composition"]}, clinical=clinical, params=mcfg,
+                               timepoint=cfg["timepoints"][0])
+    res = fit_response_model(X, y, pending, params=replace(mcfg, seed=seed))
     truth = sim["patients"].set_index("patient_id").loc[y.index]
     oracle = roc_auc_score(y, truth["oracle_probability"]) if signal else 0.5
     # Reference: an analyst who knew the mechanism's form (4 features, plain logistic, same CV splits).
     known = X[["clinical:sledai2k>=10", "clinical:log1p_anti_dsdna", "clinical:low_complement"]].assign(
         nt=X.filter(like="blood:naive").sum(axis=1) + X.filter(like="blood:transitional").sum(axis=1))
-    cv = RepeatedStratifiedKFold(n_splits=mcfg["outer_folds"], n_repeats=mcfg["repeats"], random_state=seed)
+    cv = RepeatedStratifiedKFold(n_splits=mcfg.outer_folds, n_repeats=mcfg.repeats, random_state=seed)
     ref = []
     for k, (tr, te) in enumerate(cv.split(known, y)):
-        if k % mcfg["outer_folds"] == 0:
+        if k % mcfg.outer_folds == 0:
             ref.append(np.full(len(y), np.nan))
         fit = make_pipeline(C=1e4, l1_ratio=0.0).fit(known.iloc[tr], y.iloc[tr])
         ref[-1][te] = fit.predict_proba(known.iloc[te])[:, 1]
@@ -75,12 +80,14 @@ def run_cohort(seed: int, signal: bool, mcfg: dict, n_patients: int = 120, missi
             "p": res.summary.get("permutation_p"), "sri4_agreement": agree}
 
 
-def model_config(repeats: int, n_permutations: int, n_bootstrap: int) -> dict:
+def model_config(repeats: int, n_permutations: int, n_bootstrap: int, **changes) -> ModelParams:
+    """The config's model section with the benchmark's resampling counts (and ``changes``)."""
     cfg = load_config(ROOT / "config" / "config.yaml")
     m = copy.deepcopy(cfg["model"])
     m.update({"repeats": repeats, "n_permutations": n_permutations, "n_bootstrap": n_bootstrap,
               "n_selection_bootstrap": 20})
-    return validate(m, "model", "benchmark model config")
+    return replace(ModelParams.from_config({**cfg, "model": validate(m, "model", "benchmark model config")}),
+                   **changes)
 
 
 def main() -> None:
@@ -102,14 +109,16 @@ def main() -> None:
     missing = {"synovium": args.missing_synovium}
     t0 = time.time()
     diffs, refs = [], []
-    m = model_config(args.repeats, args.permutations, 1000)
-    m0 = model_config(args.null_repeats, 0, 0)
-    for mc in (m, m0):
-        if args.prespecified:
-            mc["clinical_features"] = ["sledai2k", "anti_dsdna", "c3", "c4", "low_complement"]
-            mc["immune"]["subsets"] = ["naive", "transitional"]
-        mc["prior_features"] = {"config": mc["prior_features"], "none": [], "wrong": WRONG_PRIOR}[args.prior]
-    print(f"prior features (weight {m['prior_weight']:g}): {m['prior_features'] or 'none'}")
+    changes = {}
+    if args.prespecified:
+        base = model_config(1, 0, 0)
+        changes = {"clinical_features": ["sledai2k", "anti_dsdna", "c3", "c4", "low_complement"],
+                   "immune": replace(base.immune, subsets=["naive", "transitional"])}
+    if args.prior != "config":
+        changes["prior_features"] = {"none": [], "wrong": WRONG_PRIOR}[args.prior]
+    m = model_config(args.repeats, args.permutations, 1000, **changes)
+    m0 = model_config(args.null_repeats, 0, 0, **changes)
+    print(f"prior features (weight {m.prior_weight:g}): {m.prior_features or 'none'}")
     pool = Parallel(n_jobs=args.jobs)
     print("signal cohorts: seed n responders features oracle_AUC cv_AUC (95% CI) diff perm_p sri4_agreement "
           "known_form_AUC")

@@ -12,6 +12,7 @@ from belimap.clinical.accuracy import clinical_accuracy, eligibility_agreement
 from belimap.clinical.consort import consort_counts, enrolled_patients
 from belimap.clinical.eligibility import Criterion, eligibility_table, evaluate_rule, load_trial
 from belimap.clinical.facts import load_facts
+from belimap.clinical.params import ClinicalParams
 from belimap.clinical.table import read_clinical_table
 from belimap.config import ROOT, load_config
 from belimap.errors import BelimapError
@@ -31,7 +32,8 @@ def study(tmp_path_factory):
     table, patients, truth = simulate_clinical(cohort, n_screen_failures=n_modes)
     path = tmp_path_factory.mktemp("clin") / "clinical.tsv"
     write_tsv(format_table(table), path)
-    return {"cfg": cfg, "table": read_clinical_table(path, cfg["clinical"]), "truth": truth, "patients": patients}
+    table = read_clinical_table(path, params=ClinicalParams.from_config(cfg))
+    return {"cfg": cfg, "table": table, "truth": truth, "patients": patients}
 
 
 @pytest.mark.parametrize("trial_id", TRIALS)
@@ -96,9 +98,9 @@ def test_consort_counts_follow_eligibility_and_sheet(study):
     sheet = pd.DataFrame({"sample_id": ["P01_blood_baseline", "P01_blood_baseline", "P02_synovium_baseline", "X9_blood"],
                           "patient_id": ["P01", "P01", "P02", "X9"], "tissue": ["blood", "blood", "synovium", "blood"],
                           "timepoint": ["baseline"] * 4, "modality": ["scrna", "flow", "scrna", "scrna"]})
-    enrolled = enrolled_patients(elig, study["table"], sheet, "baseline")
+    enrolled = enrolled_patients(elig, study["table"], sheet, baseline_visit="baseline")
     resp = pd.DataFrame({"patient_id": enrolled, "status": ["responder"] * len(enrolled)})
-    c = consort_counts(elig, enrolled, resp, sheet, cfg["tissues"], cfg["timepoints"])
+    c = consort_counts(elig, enrolled, resp, sheet, tissues=cfg["tissues"], timepoints=cfg["timepoints"])
     n = lambda stage: int(c.loc[c["stage"] == stage, "n"].sum())  # noqa: E731
     assert n("assessed") == len(elig) == n("excluded") + n("eligible")
     assert n("excluded_reason") == n("excluded")
@@ -117,8 +119,8 @@ def test_accuracy_counts_a_wrong_decision_and_a_wrong_reason(study):
     facts = load_facts()
     elig = eligibility_table(study["table"], trial, facts)
     enrolled = study["patients"].loc[study["patients"]["role"] == "enrolled", "patient_id"].tolist()
-    resp = response_table(study["table"], activity_table(study["table"], facts), enrolled, study["cfg"]["clinical"],
-                          facts)
+    resp = response_table(study["table"], activity_table(study["table"], facts), enrolled, facts,
+                          params=ClinicalParams.from_config(study["cfg"]))
     acc = clinical_accuracy(elig, resp, study["truth"], study["patients"]).set_index("metric")["value"]
     n = len(elig)
     assert acc["n_assessed"] == n and acc["n_enrolled"] == len(enrolled)
@@ -143,7 +145,7 @@ def test_eligibility_equals_truth_in_a_120_patient_cohort(tmp_path):
     sim = simulate_large_cohort(120, seed=7)
     path = tmp_path / "clinical.tsv"
     write_tsv(format_table(sim["table"]), path)
-    table = read_clinical_table(path, sim["cfg"]["clinical"])
+    table = read_clinical_table(path, params=ClinicalParams.from_config(sim["cfg"]))
     for trial_id in TRIALS:
         trial = load_trial(ROOT / "resources" / "eligibility" / f"{trial_id}.yaml")
         elig = eligibility_table(table, trial, load_facts())

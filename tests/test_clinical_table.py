@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import pytest
 
+from belimap.clinical.params import ClinicalParams
 from belimap.clinical.table import read_clinical_table
 from belimap.config import ROOT, load_config
 from belimap.errors import BelimapError
@@ -14,6 +15,7 @@ from belimap.simulate.clinical import simulate_clinical, study_paths, write_all
 from belimap.simulate.cohort import sample_sheet, simulate_cohort
 
 CFG = load_config(ROOT / "config" / "config.yaml")
+CLINICAL = ClinicalParams.from_config(CFG)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def _rows(path) -> pd.DataFrame:
 
 
 def test_demo_table_reads_and_is_typed(demo):
-    t = read_clinical_table(demo, CFG["clinical"])
+    t = read_clinical_table(demo, params=CLINICAL)
     assert t["visit"].cat.categories.tolist() == CFG["clinical"]["visits"]
     assert t["c3"].dtype == float and t["arthritis"].dtype == float
     base = t[(t["patient_id"] == "P01") & (t["visit"] == "baseline")]
@@ -64,18 +66,18 @@ def test_direct_identifier_columns_are_refused(demo, tmp_path, column):
     df = _rows(demo).head(3)
     df[column] = "x"
     with pytest.raises(BelimapError, match=f"column '{column}' is a direct identifier"):
-        read_clinical_table(_write(tmp_path, df), CFG["clinical"])
+        read_clinical_table(_write(tmp_path, df), params=CLINICAL)
 
 
 def test_email_in_any_cell_and_name_as_patient_id_are_refused(demo, tmp_path):
     df = _rows(demo).head(3)
     df["comment"] = ["", "call jane.doe@example.org", ""]
     with pytest.raises(BelimapError, match="row 2: column 'comment' holds an e-mail"):
-        read_clinical_table(_write(tmp_path, df), CFG["clinical"])
+        read_clinical_table(_write(tmp_path, df), params=CLINICAL)
     df = _rows(demo).head(3)
     df.loc[0, "patient_id"] = "Jane Doe"
     with pytest.raises(BelimapError, match="row 1: field 'patient_id'"):
-        read_clinical_table(_write(tmp_path, df), CFG["clinical"])
+        read_clinical_table(_write(tmp_path, df), params=CLINICAL)
 
 
 @pytest.mark.parametrize("column, value, message", [
@@ -88,13 +90,13 @@ def test_bad_values_name_row_and_column(demo, tmp_path, column, value, message):
     df = _rows(demo).head(3)
     df.loc[1, column] = value
     with pytest.raises(BelimapError, match=message):
-        read_clinical_table(_write(tmp_path, df), CFG["clinical"])
+        read_clinical_table(_write(tmp_path, df), params=CLINICAL)
 
 
 def test_duplicate_visit_is_refused(demo, tmp_path):
     df = pd.concat([_rows(demo).head(2), _rows(demo).head(1)])
     with pytest.raises(BelimapError, match="has visit 'screening' twice"):
-        read_clinical_table(_write(tmp_path, df), CFG["clinical"])
+        read_clinical_table(_write(tmp_path, df), params=CLINICAL)
 
 
 def test_write_all_writes_table_and_truth(tmp_path):
@@ -102,7 +104,7 @@ def test_write_all_writes_table_and_truth(tmp_path):
     write_all(cohort, sample_sheet(cohort, tmp_path), tmp_path)
     paths = study_paths(tmp_path)
     assert paths["table"] == tmp_path / "raw" / "clinical" / "clinical.tsv"
-    assert read_clinical_table(paths["table"], CFG["clinical"])["patient_id"].nunique() == 6 + 8
+    assert read_clinical_table(paths["table"], params=CLINICAL)["patient_id"].nunique() == 6 + 8
     truth = pd.read_csv(paths["patients"], sep="\t")
     enrolled = truth[truth["role"] == "enrolled"]
     assert sorted(enrolled["patient_id"]) == sorted(cohort.specimens["patient_id"].unique())
@@ -135,6 +137,6 @@ def test_empty_file_or_folder_is_one_line(tmp_path):
     empty = tmp_path / "empty.tsv"
     empty.write_text("")
     with pytest.raises(BelimapError, match="empty.tsv: the clinical table is empty"):
-        read_clinical_table(empty, CFG["clinical"])
+        read_clinical_table(empty, params=CLINICAL)
     with pytest.raises(BelimapError, match="is a folder; expected a tab-separated clinical table file"):
-        read_clinical_table(tmp_path, CFG["clinical"])
+        read_clinical_table(tmp_path, params=CLINICAL)

@@ -16,7 +16,8 @@ if CLINICAL_SIMULATED:
             truth_eligibility=SIM_CLINICAL["eligibility"],
             truth_patients=SIM_CLINICAL["patients"],
         output:
-            report("results/clinical/accuracy.tsv", caption="../report/clinical_accuracy.rst", category="Clinical"),
+            accuracy=report("results/clinical/accuracy.tsv", caption="../report/clinical_accuracy.rst",
+                            category="Clinical"),
         log:
             "logs/clinical/accuracy.log",
         conda:

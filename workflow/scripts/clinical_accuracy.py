@@ -4,15 +4,10 @@ from belimap.workflow import run
 
 
 def main(smk):
-    import logging
+    from belimap.clinical.pipeline import accuracy_file
 
-    from belimap.clinical.accuracy import clinical_accuracy
-    from belimap.tables import read_tsv, write_tsv
-
-    acc = clinical_accuracy(*(read_tsv(smk.input[k]) for k in ("eligibility", "response", "truth_eligibility",
-                                                                 "truth_patients")))
-    write_tsv(acc, smk.output[0])
-    logging.getLogger("belimap").info("clinical accuracy:\n%s", acc.to_string(index=False))
+    accuracy_file(smk.input.eligibility, smk.input.response, smk.input.truth_eligibility, smk.input.truth_patients,
+                  out=smk.output.accuracy)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

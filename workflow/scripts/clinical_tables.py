@@ -1,17 +1,16 @@
-"""Clinical layer: eligibility, classification, activity, response and CONSORT counts."""
+"""Rule clinical_tables: clinical table + sample sheet → eligibility, classification, activity, response, CONSORT."""
 
-from belimap.clinical.study import clinical_tables
-from belimap.sheet import read_sample_sheet
-from belimap.tables import write_tsv
 from belimap.workflow import run
 
 
-def main(snakemake):
-    cfg = snakemake.params.cfg
-    sheet = read_sample_sheet(snakemake.input.sheet, cfg, check_files=False)
-    tables = clinical_tables(cfg, snakemake.input.table, sheet)
-    for name in ("eligibility", "classification", "activity", "response", "consort"):
-        write_tsv(tables[name], getattr(snakemake.output, name))
+def main(smk):
+    from belimap.clinical.params import ClinicalParams
+    from belimap.clinical.pipeline import tables_file
+
+    cfg, out = smk.params.cfg, smk.output
+    tables_file(smk.input.table, smk.input.sheet, params=ClinicalParams.from_config(cfg), tissues=cfg["tissues"],
+                timepoints=cfg["timepoints"], eligibility=out.eligibility, classification=out.classification,
+                activity=out.activity, response=out.response, consort=out.consort)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

@@ -1,29 +1,22 @@
-"""Week-48 response model (or, with too few patients, the descriptive comparison) and its figures."""
+"""Rule model_response: the week-48 response model (or, with too few patients, the descriptive
+comparison), its tables and its figures."""
 
-from pathlib import Path
-
-from belimap.clinical.table import read_clinical_table
-from belimap.tables import read_tsv
-from belimap.model import fit_response_model, prepare, write_model
-from belimap.pl.clinical import model_figure, not_fitted_figure, responder_comparison
 from belimap.workflow import run
 
 
-def main(snakemake):
-    cfg = snakemake.params.cfg
-    mcfg = cfg["model"]
-    table = read_clinical_table(snakemake.input.table, cfg["clinical"])
-    comps = {m: read_tsv(p) for m, p in zip(snakemake.params.modalities, snakemake.input.compositions, strict=True)}
-    X, y, pending, dropped = prepare(table, read_tsv(snakemake.input.activity), read_tsv(snakemake.input.response),
-                                     comps, cfg["clinical"], mcfg, cfg["timepoints"][0])
-    seed = mcfg.get("seed", cfg["seed"])
-    result = fit_response_model(X, y, pending, mcfg, seed, n_jobs=snakemake.threads)
-    write_model(result, X, y, pending, dropped, Path(snakemake.output.summary).parent)
-    if result.fitted:
-        model_figure(result.roc, result.calibration, result.coefficients, result.summary, snakemake.output.model_pdf)
-    else:
-        not_fitted_figure(result.message, snakemake.output.model_pdf)
-    responder_comparison(X, y, snakemake.output.responders_pdf, "" if result.fitted else result.message)
+def main(smk):
+    from belimap.clinical.params import ClinicalParams, ModelParams
+    from belimap.clinical.pipeline import response_model_files
+
+    cfg, out = smk.params.cfg, smk.output
+    response_model_files(
+        smk.input.table, smk.input.activity, smk.input.response,
+        dict(zip(smk.params.modalities, smk.input.compositions, strict=True)),
+        clinical=ClinicalParams.from_config(cfg), params=ModelParams.from_config(cfg), timepoint=cfg["timepoints"][0],
+        n_jobs=smk.threads, summary=out.summary, text=out.text, features=out.features,
+        cv_predictions=out.cv_predictions, roc=out.roc, calibration=out.calibration, coefficients=out.coefficients,
+        predictions=out.predictions, descriptive=out.descriptive, model_figure=out.model_pdf,
+        responders_figure=out.responders_pdf)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

@@ -20,7 +20,7 @@ def _by_patient(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(patient_id=df["patient_id"].astype(str)).set_index("patient_id")
 
 
-def _ids(cell: object) -> list[str]:
+def _ids(cell: str | float) -> list[str]:
     """Sorted criterion IDs of a ``;``-separated ``excluded_by`` cell (blank = none)."""
     return sorted(filter(None, str(cell).split(";"))) if pd.notna(cell) else []
 

@@ -9,12 +9,14 @@ are three-valued: a score that needs a missing item is NaN ("not assessable"), n
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from belimap.clinical.facts import ClinicalFacts
 from belimap.clinical.logic import all_of, any_of, is_unknown
+from belimap.clinical.params import ClinicalParams
 from belimap.clinical.table import first_available, visit_rows
 
 
@@ -53,7 +55,7 @@ def sledai2k(table: pd.DataFrame, facts: ClinicalFacts) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 # classification criteria
 # ----------------------------------------------------------------------------------------------
-def _bounded(rule, row: dict, cols: list[str]) -> float:
+def _bounded(rule: Callable[[dict[str, float]], bool], row: dict, cols: list[str]) -> float:
     """Evaluate ``rule`` with missing items as 0 and as 1: decided if both agree, else NaN."""
     if not any(c in row and not is_unknown(row[c]) for c in cols):
         return math.nan
@@ -191,17 +193,18 @@ RESPONSE_COLUMNS = ["patient_id", "arm", "baseline_sledai2k", "response_sledai2k
                     "bilag_new_b", "pga_change", "sri4", "lldas", "status"]
 
 
-def response_table(table: pd.DataFrame, activity: pd.DataFrame, patients: list[str], clinical_cfg: dict,
-                   facts: ClinicalFacts) -> pd.DataFrame:
-    """SRI-4 and LLDAS at the response visit for ``patients`` (the enrolled ones).
+def response_table(table: pd.DataFrame, activity: pd.DataFrame, patients: list[str], facts: ClinicalFacts, *,
+                   params: ClinicalParams) -> pd.DataFrame:
+    """SRI-4 and LLDAS at ``params.response_visit`` against ``params.baseline_visit`` for ``patients``
+    (the enrolled ones: response is a trial outcome, so screening failures have none).
 
     ``status``: ``responder`` / ``non_responder`` by SRI-4, ``pending`` when the response visit is
     not in yet (the model predicts these), ``not_assessable`` when a component is missing.
     """
     act = activity.assign(visit=activity["visit"].astype(str))
-    base = visit_rows(act, clinical_cfg["baseline_visit"])
-    resp = visit_rows(act, clinical_cfg["response_visit"])
-    arms = first_available(table, list(clinical_cfg["visits"]))
+    base = visit_rows(act, params.baseline_visit)
+    resp = visit_rows(act, params.response_visit)
+    arms = first_available(table, list(params.visits))
     rows = []
     for pid in patients:
         b = base.loc[pid].to_dict() if pid in base.index else {}

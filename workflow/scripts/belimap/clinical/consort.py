@@ -12,7 +12,7 @@ import pandas as pd
 CONSORT_COLUMNS = ["stage", "group", "n"]
 
 
-def enrolled_patients(eligibility: pd.DataFrame, table: pd.DataFrame, sheet: pd.DataFrame | None,
+def enrolled_patients(eligibility: pd.DataFrame, table: pd.DataFrame, sheet: pd.DataFrame | None, *,
                       baseline_visit: str) -> list[str]:
     """Eligible patients who started the study: a baseline visit or a specimen in the sample sheet."""
     started = set(table.loc[table["visit"].astype(str) == baseline_visit, "patient_id"])
@@ -23,7 +23,7 @@ def enrolled_patients(eligibility: pd.DataFrame, table: pd.DataFrame, sheet: pd.
 
 
 def consort_counts(eligibility: pd.DataFrame, enrolled: list[str], response: pd.DataFrame,
-                   sheet: pd.DataFrame | None, tissues: list[str], timepoints: list[str]) -> pd.DataFrame:
+                   sheet: pd.DataFrame | None, *, tissues: list[str], timepoints: list[str]) -> pd.DataFrame:
     """The flow of patients and specimens as ``stage, group, n`` rows, in diagram order."""
     rows = [("assessed", "patients assessed for eligibility", len(eligibility))]
     excluded = eligibility[eligibility["eligible"] != "yes"]

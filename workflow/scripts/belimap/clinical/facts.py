@@ -13,14 +13,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from belimap.clinical.params import ClinicalParams
 from belimap.config import read_yaml, repo_path
 from belimap.errors import BelimapError
 
-DEFAULTS = {
-    "criteria": "resources/clinical/criteria.json",
-    "classification": "resources/clinical/classification.yaml",
-    "outcomes": "resources/clinical/outcomes.yaml",
-}
+#: The config keys naming the facts files, and belimap's own files (the schema's defaults).
+FACT_FILES = ("criteria", "classification", "outcomes")
+DEFAULTS = {key: getattr(ClinicalParams(), key) for key in FACT_FILES}
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,8 @@ def _load(criteria: str, classification: str, outcomes: str) -> ClinicalFacts:
     return facts
 
 
-def load_facts(clinical_cfg: dict | None = None) -> ClinicalFacts:
-    """The facts named by the config's ``clinical:`` section (belimap's resources by default)."""
-    c = {**DEFAULTS, **{k: v for k, v in (clinical_cfg or {}).items() if k in DEFAULTS and v}}
+def load_facts(params: ClinicalParams | None = None) -> ClinicalFacts:
+    """The facts named by ``clinical.criteria|classification|outcomes`` (belimap's resources when
+    unset or empty), read once per process: every table of a rule scores with the same facts."""
+    c = {k: (getattr(params, k) if params else "") or DEFAULTS[k] for k in FACT_FILES}
     return _load(str(repo_path(c["criteria"])), str(repo_path(c["classification"])), str(repo_path(c["outcomes"])))

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from belimap.clinical.facts import ClinicalFacts, load_facts
+from belimap.clinical.params import ClinicalParams
 from belimap.config import load_schema, validate
 from belimap.errors import BelimapError
 from belimap.tables import read_table
@@ -54,7 +55,7 @@ def refuse_identifiers(df: pd.DataFrame, path: str | Path, schema: dict) -> None
                 f"{path} row {i}: column '{col}' holds an e-mail address; direct identifiers are not accepted")
 
 
-def _convert(value: str, prop: dict, where: str, col: str) -> object:
+def _convert(value: str, prop: dict, where: str, col: str) -> str | int | float:
     kind = prop.get("type")
     if kind in ("number", "integer"):
         try:
@@ -67,21 +68,23 @@ def _convert(value: str, prop: dict, where: str, col: str) -> object:
     return value
 
 
-def read_clinical_table(path: str | Path, clinical_cfg: dict, facts: ClinicalFacts | None = None) -> pd.DataFrame:
+def read_clinical_table(path: str | Path, *, params: ClinicalParams, facts: ClinicalFacts | None = None
+                        ) -> pd.DataFrame:
     """Read, validate and type the clinical table.
 
     Returns one row per (patient_id, visit) sorted by patient and visit order; numeric and 0/1
     columns are floats with NaN for blanks; ``visit`` is an ordered categorical of
-    ``clinical_cfg['visits']``. Every problem is one line naming the file, row and column.
+    ``params.visits``. Every problem is one line naming the file, row and column, so a clinician
+    can fix the table without reading a traceback.
     """
     path = Path(path)
-    facts = facts or load_facts(clinical_cfg)
+    facts = facts or load_facts(params)
     schema = table_schema(facts)
     df = read_table(path, ["patient_id", "visit"], "clinical table")
     refuse_identifiers(df, path, schema)
     if df.empty:
         raise BelimapError(f"{path}: the clinical table has no rows")
-    visits = list(clinical_cfg["visits"])
+    visits = list(params.visits)
     props = schema["properties"]
     typed = []
     for i, row in enumerate(df.to_dict("records"), start=1):

@@ -30,7 +30,8 @@ def clinical_summary(cfg: dict, check_files: bool = True) -> str:
     """Read and check the clinical table as the workflow will (schema, identifiers); a few words on it."""
     from pathlib import Path
 
-    from belimap.clinical.table import read_clinical_table
+    from belimap.clinical.params import ClinicalParams
+    from belimap.clinical.pipeline import check_table
     from belimap.errors import BelimapError
     from belimap.simulate.clinical import simulates_table
 
@@ -43,5 +44,5 @@ def clinical_summary(cfg: dict, check_files: bool = True) -> str:
         if not check_files:
             return ""
         raise BelimapError(f"clinical.table: file '{table}' does not exist; expected the study's clinical table (TSV)")
-    t = read_clinical_table(table, cfg["clinical"])
-    return f"; {table}: {t['patient_id'].nunique()} patients, {len(t)} visits"
+    n_patients, n_visits = check_table(table, params=ClinicalParams.from_config(cfg))
+    return f"; {table}: {n_patients} patients, {n_visits} visits"

@@ -1,19 +1,19 @@
 """Figures of the clinical layer: CONSORT flow, activity over time, the response model.
 
 matplotlib has no CONSORT diagram, and the field's Python tools (e.g. ``consort`` for R only) do
-not exist here, so :func:`consort_diagram` draws the boxes itself from the counts table.
+not exist here, so :func:`consort_diagram` draws the boxes itself from the counts table. Every
+function takes the tables and returns the Figure; :func:`belimap.pl.save_figure` saves it.
 """
 
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from belimap.pl.palette import TOL_BRIGHT, save_figure
+from belimap.pl.palette import TOL_BRIGHT
 
 STATUS_COLOURS = {"responder": TOL_BRIGHT[2], "non_responder": TOL_BRIGHT[1], "pending": TOL_BRIGHT[6],
                   "not_assessable": "#444444"}
@@ -62,8 +62,12 @@ def _arrow(ax: plt.Axes, x0: float, y0: float, x1: float, y1: float) -> None:
     ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "->", "lw": 0.8})
 
 
-def consort_diagram(counts: pd.DataFrame, path: str | Path, title: str = "") -> list[Path]:
-    """Assessed → excluded (by reason) → enrolled → specimens (tissue | modality | timepoint) → analysed."""
+def consort_diagram(counts: pd.DataFrame, *, title: str = "") -> plt.Figure:
+    """Assessed → excluded (by reason) → enrolled → specimens (tissue | modality | timepoint) → analysed.
+
+    ``counts``: the ``stage, group, n`` table of :func:`belimap.clinical.consort.consort_counts`.
+    The height follows the number of lines, so no box is ever cut.
+    """
     get = lambda stage: counts[counts["stage"] == stage]  # noqa: E731
     n = lambda stage: int(get(stage)["n"].sum())  # noqa: E731
     short = lambda t, w: textwrap.shorten(str(t), w, placeholder="…")  # noqa: E731
@@ -106,12 +110,12 @@ def consort_diagram(counts: pd.DataFrame, path: str | Path, title: str = "") -> 
         y = _rect(ax, xm0, xm1, y + gap, lines)
     if title:
         ax.set_title(title)
-    return save_figure(fig, path, formats=("pdf", "png", "svg"))
+    return fig
 
 
-def activity_over_time(activity: pd.DataFrame, response: pd.DataFrame, visits: list[str], path: str | Path
-                       ) -> list[Path]:
-    """SLEDAI-2K and PGA per patient over visits, coloured by response status."""
+def activity_over_time(activity: pd.DataFrame, response: pd.DataFrame, *, visits: list[str]) -> plt.Figure:
+    """SLEDAI-2K and PGA per patient over ``visits``, coloured by response status (enrolled patients
+    only when there are any: screening failures have one visit and no outcome)."""
     status = response.set_index("patient_id")["status"].to_dict() if len(response) else {}
     act = activity[activity["patient_id"].isin(status)] if status else activity
     pos = {v: i for i, v in enumerate(visits)}
@@ -132,12 +136,15 @@ def activity_over_time(activity: pd.DataFrame, response: pd.DataFrame, visits: l
         axes[1].legend(handles=handles, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.suptitle(f"Disease activity per patient (n = {act['patient_id'].nunique()})")
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
 
 
-def responder_comparison(X: pd.DataFrame, y: pd.Series, path: str | Path, message: str = "", max_features: int = 12
-                         ) -> list[Path]:
-    """Baseline features of responders vs non-responders (points per patient, median bars)."""
+def responder_comparison(X: pd.DataFrame, y: pd.Series, *, message: str = "", max_features: int = 12) -> plt.Figure:
+    """Baseline features of responders vs non-responders (points per patient, median bars).
+
+    Shown whether or not a model was fitted: with few patients it is the honest result, and
+    ``message`` (why no model was fitted) becomes its title.
+    """
     cols = list(X.columns[:max_features]) if len(X.columns) else []
     ncol = 4
     nrow = max(1, int(np.ceil(len(cols) / ncol)))
@@ -158,11 +165,11 @@ def responder_comparison(X: pd.DataFrame, y: pd.Series, path: str | Path, messag
         ax.set_axis_off()
     fig.suptitle(textwrap.fill(message or "Baseline features: responders vs non-responders", 110), fontsize=8)
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
 
 
-def model_figure(roc: pd.DataFrame, calibration: pd.DataFrame, coefficients: pd.DataFrame, summary: dict,
-                 path: str | Path, top: int = 15) -> list[Path]:
+def model_figure(roc: pd.DataFrame, calibration: pd.DataFrame, coefficients: pd.DataFrame, summary: dict, *,
+                 top: int = 15) -> plt.Figure:
     """ROC (every repeat), calibration and the largest standardised coefficients with selection frequency."""
     # constrained layout gives the long feature labels their room without widening every gap
     fig, axes = plt.subplots(1, 3, figsize=(7.2, 2.8), gridspec_kw={"width_ratios": [1, 1, 1.2]}, layout="constrained")
@@ -193,12 +200,14 @@ def model_figure(roc: pd.DataFrame, calibration: pd.DataFrame, coefficients: pd.
     ax.set_xlabel("Coefficient (per SD; log-odds)")
     ax.set_title("Coefficients (bootstrap selection %)" + ("\n† published predictor, penalised less"
                                                            if prior.any() else ""), fontsize=7)
-    return save_figure(fig, path)
+    return fig
 
 
-def not_fitted_figure(message: str, path: str | Path) -> list[Path]:
-    """The model figure when no model was fitted: the reason, in words."""
-    fig, ax = plt.subplots(figsize=(7.2, 1.6))
+def not_fitted_figure(message: str, *, ax: plt.Axes | None = None) -> plt.Figure:
+    """The model figure when no model was fitted: the reason, in words (the report must not show
+    an empty slot where a reader expects the ROC curve)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.2, 1.6))
     ax.set_axis_off()
     ax.text(0.5, 0.5, textwrap.fill(message, 100), ha="center", va="center", fontsize=8)
-    return save_figure(fig, path)
+    return ax.figure

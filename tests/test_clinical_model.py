@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -11,39 +12,59 @@ from sklearn.metrics import roc_auc_score
 
 from belimap.clinical.activity import activity_table, response_table
 from belimap.clinical.facts import load_facts
-from belimap.clinical.study import clinical_tables
+from belimap.clinical.features import prepare
+from belimap.clinical.model import fit_response_model, make_pipeline, nested_cv, prior_weights
+from belimap.clinical.params import ClinicalParams, ModelParams
+from belimap.clinical.pipeline import clinical_tables, figure_files, write_model
 from belimap.clinical.table import read_clinical_table
 from belimap.config import ROOT, load_config, validate
-from belimap.tables import write_tsv
-from belimap.model import fit_response_model, make_pipeline, nested_cv, prepare, prior_weights, write_model
-from belimap.pl.clinical import consort_diagram, model_figure, responder_comparison
+from belimap.pl import save_figure
+from belimap.pl.clinical import model_figure, responder_comparison
+from belimap.tables import read_tsv, write_tsv
 from belimap.simulate.clinical import (format_table, measured_composition, simulate_large_cohort, study_paths,
                                       write_all)
 from belimap.simulate.cohort import sample_sheet, simulate_cohort
 
 CFG = load_config(ROOT / "config" / "config.yaml")
+CLINICAL = ClinicalParams.from_config(CFG)
+MODEL_TABLES = ("summary", "features", "cv_predictions", "roc", "calibration", "coefficients", "predictions",
+                "descriptive")
 
 
-def fast_model(**kw) -> dict:
+def fast_model(**kw) -> ModelParams:
     """The config's model section made quick: 1 repeat, 3 inner folds, a short C grid."""
     m = copy.deepcopy(CFG["model"])
     m.update({"repeats": 1, "inner_folds": 3, "C_grid": [0.03, 0.1, 0.3, 1.0], "n_bootstrap": 200,
               "n_selection_bootstrap": 20, "n_permutations": 0, **kw})
-    return validate(m, "model", "test")
+    return ModelParams.from_config({"seed": CFG["seed"], "model": validate(m, "model", "test")})
 
 
 def cohort_inputs(tmp_path, n: int, seed: int, signal: bool = True):
     sim = simulate_large_cohort(n, seed=seed, signal=signal, missing={"synovium": 0.3},
                                 clinical={"pending_fraction": 0.1})
-    ccfg = sim["cfg"]["clinical"]
+    clinical = ClinicalParams.from_config(sim["cfg"])
     path = tmp_path / f"clinical_{seed}.tsv"
     write_tsv(format_table(sim["table"]), path)
-    facts = load_facts(ccfg)
-    table = read_clinical_table(path, ccfg, facts)
+    facts = load_facts(clinical)
+    table = read_clinical_table(path, params=clinical, facts=facts)
     act = activity_table(table, facts)
     enrolled = sim["patients"].loc[sim["patients"]["role"] == "enrolled", "patient_id"].tolist()
-    resp = response_table(table, act, enrolled, ccfg, facts)
+    resp = response_table(table, act, enrolled, facts, params=clinical)
     return sim, table, act, resp
+
+
+def features_of(cohort, m: ModelParams):
+    """The model's inputs from a simulated cohort, as the workflow builds them (scRNA composition, baseline)."""
+    sim, table, act, resp = cohort
+    return prepare(table, act, resp, {"scrna": sim["composition"]}, clinical=ClinicalParams.from_config(sim["cfg"]),
+                   params=m, timepoint="baseline")
+
+
+def write_model_to(folder, res, X, y, pending) -> dict:
+    """Write the model's tables under ``folder`` by name, as the rule lists them; return the paths."""
+    paths = {name: folder / f"{name}.tsv" for name in MODEL_TABLES} | {"text": folder / "summary.txt"}
+    write_model(res, X, y, pending, [], **paths)
+    return paths
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +83,11 @@ def test_sri4_equals_simulator_truth(signal_cohort):
 
 
 def test_signal_is_recovered_near_the_oracle(signal_cohort, tmp_path):
-    sim, table, act, resp = signal_cohort
-    m = fast_model(n_permutations=3)
-    X, y, pending, _ = prepare(table, act, resp, {"scrna": sim["composition"]}, sim["cfg"]["clinical"], m, "baseline")
+    sim = signal_cohort[0]
+    m = fast_model(n_permutations=3, seed=1)
+    X, y, pending, _ = features_of(signal_cohort, m)
     assert any(c.startswith("scrna:blood:") for c in X.columns) and "clinical:sledai2k>=10" in X.columns
-    res = fit_response_model(X, y, pending, m, seed=1)
+    res = fit_response_model(X, y, pending, params=m)
     oracle = roc_auc_score(y, sim["patients"].set_index("patient_id").loc[y.index, "oracle_probability"])
     s = res.summary
     assert res.fitted and 0.70 < oracle < 0.82
@@ -76,9 +97,9 @@ def test_signal_is_recovered_near_the_oracle(signal_cohort, tmp_path):
     assert len(res.predictions) == len(pending) and res.predictions["probability"].between(0, 1).all()
     assert set(res.coefficients["feature"]) == set(X.columns)
     assert res.coefficients["selection_frequency"].between(0, 1).all()
-    write_model(res, X, y, pending, [], tmp_path)
-    assert len(pd.read_csv(tmp_path / "cv_predictions.tsv", sep="\t")) == len(y)
-    model_figure(res.roc, res.calibration, res.coefficients, s, tmp_path / "model.pdf")
+    paths = write_model_to(tmp_path, res, X, y, pending)
+    assert len(read_tsv(paths["cv_predictions"])) == len(y)
+    save_figure(model_figure(res.roc, res.calibration, res.coefficients, s), tmp_path / "model.pdf")
     assert (tmp_path / "model.png").stat().st_size > 0
 
 
@@ -86,13 +107,12 @@ def test_published_predictor_prior_brings_cv_auc_within_0_07_of_the_oracle(tmp_p
     """Fast version of benchmarks/response_model.py: 3 cohorts of 120, with and without the prior."""
     gaps = {True: [], False: []}
     for seed in (100, 101, 102):
-        sim, table, act, resp = cohort_inputs(tmp_path, 120, seed=seed)
-        oracle_p = sim["patients"].set_index("patient_id")["oracle_probability"]
+        cohort = cohort_inputs(tmp_path, 120, seed=seed)
+        oracle_p = cohort[0]["patients"].set_index("patient_id")["oracle_probability"]
         for prior in gaps:
-            m = fast_model(**({} if prior else {"prior_features": []}))
-            X, y, pending, _ = prepare(table, act, resp, {"scrna": sim["composition"]}, sim["cfg"]["clinical"], m,
-                                       "baseline")
-            auc = fit_response_model(X, y, pending, m, seed=1).summary["auc"]
+            m = fast_model(seed=1, **({} if prior else {"prior_features": []}))
+            X, y, pending, _ = features_of(cohort, m)
+            auc = fit_response_model(X, y, pending, params=m).summary["auc"]
             gaps[prior].append(auc - roc_auc_score(y, oracle_p.loc[y.index]))
     assert abs(np.mean(gaps[True])) <= 0.07, gaps
     assert np.mean(gaps[True]) > np.mean(gaps[False]), gaps
@@ -103,9 +123,8 @@ def test_null_cohorts_are_not_predictable(tmp_path):
     aucs = []
     m = fast_model(n_bootstrap=0, n_selection_bootstrap=0)
     for seed in range(4):
-        sim, table, act, resp = cohort_inputs(tmp_path, 80, seed=500 + seed, signal=False)
-        X, y, pending, _ = prepare(table, act, resp, {"scrna": sim["composition"]}, sim["cfg"]["clinical"], m, "baseline")
-        aucs.append(fit_response_model(X, y, pending, m, seed=seed).summary["auc"])
+        X, y, pending, _ = features_of(cohort_inputs(tmp_path, 80, seed=500 + seed, signal=False), m)
+        aucs.append(fit_response_model(X, y, pending, params=replace(m, seed=seed)).summary["auc"])
     assert abs(np.mean(aucs) - 0.5) < 0.1, aucs
 
 
@@ -115,7 +134,7 @@ def test_preprocessing_is_fitted_inside_folds():
     y = np.tile([0, 1], 30)
     X = rng.normal(size=(60, 5))
     X[rng.random(X.shape) < 0.3] = np.nan
-    oof = nested_cv(X, y, fast_model(), seed=0)
+    oof = nested_cv(X, y, params=fast_model(), seed=0)
     assert np.isfinite(oof).all()
     assert abs(roc_auc_score(y, oof[0]) - 0.5) < 0.2
 
@@ -124,22 +143,28 @@ def test_demo_cohort_gets_no_model_but_a_descriptive_comparison(tmp_path):
     cohort = simulate_cohort(CFG)
     sheet = sample_sheet(cohort, tmp_path)
     write_all(cohort, sheet, tmp_path)
-    tabs = clinical_tables(CFG, study_paths(tmp_path)["table"], sheet)
+    table = read_clinical_table(study_paths(tmp_path)["table"], params=CLINICAL)
+    tabs = clinical_tables(table, sheet, params=CLINICAL, tissues=CFG["tissues"], timepoints=CFG["timepoints"])
     comp = measured_composition(cohort, 1500, seed=1)
-    X, y, pending, _ = prepare(tabs["table"], tabs["activity"], tabs["response"], {"scrna": comp}, CFG["clinical"],
-                               CFG["model"], "baseline")
-    res = fit_response_model(X, y, pending, CFG["model"], seed=1)
+    m = replace(ModelParams.from_config(CFG), seed=1)
+    X, y, pending, _ = prepare(table, tabs["activity"], tabs["response"], {"scrna": comp}, clinical=CLINICAL, params=m,
+                               timepoint="baseline")
+    res = fit_response_model(X, y, pending, params=m)
     assert not res.fitted and res.summary["status"] == "not_fitted"
     assert res.message.startswith("No model was fitted: 5 patients have a known outcome")
     assert "auc" not in res.summary
     d = res.descriptive.set_index("feature")
     assert (d["n_responders"] + d["n_non_responders"]).max() == len(y) == 5
-    write_model(res, X, y, pending, [], tmp_path / "model")
-    assert pd.read_csv(tmp_path / "model" / "cv_predictions.tsv", sep="\t").empty
-    assert "No model was fitted" in (tmp_path / "model" / "summary.txt").read_text()
-    responder_comparison(X, y, tmp_path / "resp.pdf", res.message)
-    files = consort_diagram(tabs["consort"], tmp_path / "consort.pdf")
-    assert {f.suffix for f in files} == {".pdf", ".png", ".svg"} and all(f.stat().st_size > 0 for f in files)
+    paths = write_model_to(tmp_path / "model", res, X, y, pending)
+    assert read_tsv(paths["cv_predictions"]).empty
+    assert "No model was fitted" in paths["text"].read_text()
+    save_figure(responder_comparison(X, y, message=res.message), tmp_path / "resp.pdf")
+    for name in ("consort", "activity", "response"):
+        write_tsv(tabs[name], tmp_path / f"{name}.tsv")
+    figure_files(*(tmp_path / f"{n}.tsv" for n in ("consort", "activity", "response")), params=CLINICAL,
+                 consort_figure=tmp_path / "consort.pdf", activity_figure=tmp_path / "activity.pdf")
+    files = [tmp_path / f"consort.{ext}" for ext in ("pdf", "png", "svg")]  # the SVG, for editing by hand
+    assert all(f.stat().st_size > 0 for f in files) and (tmp_path / "activity.png").stat().st_size > 0
 
 
 def test_smallest_allowed_cohort_fits():
@@ -148,16 +173,16 @@ def test_smallest_allowed_cohort_fits():
     m = fast_model(min_patients=20, min_per_class=6, inner_folds=5, n_bootstrap=50, n_selection_bootstrap=5)
     y = pd.Series([1] * 6 + [0] * 14, index=[f"P{i:02d}" for i in range(20)])
     X = pd.DataFrame(rng.normal(size=(20, 4)) + y.to_numpy()[:, None], index=y.index, columns=list("abcd"))
-    res = fit_response_model(X, y, X.iloc[:0], m, seed=0)
+    res = fit_response_model(X, y, X.iloc[:0], params=replace(m, seed=0))
     assert res.fitted and res.summary["auc"] > 0.7 and res.predictions.empty
 
 
 def test_prior_weights_match_feature_globs():
     feats = ["clinical:sledai2k>=10", "clinical:c3", "scrna:blood:naive", "flow:blood:naive", "scrna:lymph_node:naive"]
-    w = prior_weights(feats, ["clinical:sledai2k>=10", "*:blood:naive"], 3.0)
+    w = prior_weights(feats, patterns=["clinical:sledai2k>=10", "*:blood:naive"], weight=3.0)
     assert w.tolist() == [3.0, 1.0, 3.0, 3.0, 1.0]
-    assert prior_weights(feats, ["clinical:nothing_like_this"], 3.0) is None
-    assert prior_weights(feats, ["*"], 1.0) is None
+    assert prior_weights(feats, patterns=["clinical:nothing_like_this"], weight=3.0) is None
+    assert prior_weights(feats, patterns=["*"], weight=1.0) is None
 
 
 def test_prior_feature_survives_a_penalty_that_drops_its_equal():
@@ -173,20 +198,19 @@ def test_prior_feature_survives_a_penalty_that_drops_its_equal():
 
 def test_coefficients_are_reported_on_the_standardised_scale(signal_cohort):
     """With a prior, coefficients are un-weighted again: the table's values rebuild the final model's logit."""
-    sim, table, act, resp = signal_cohort
-    m = fast_model(n_selection_bootstrap=10, n_bootstrap=0, C_grid=[0.3])
-    X, y, pending, _ = prepare(table, act, resp, {"scrna": sim["composition"]}, sim["cfg"]["clinical"], m, "baseline")
-    res = fit_response_model(X, y, pending, m, seed=1)
+    m = fast_model(n_selection_bootstrap=10, n_bootstrap=0, C_grid=[0.3], seed=1)
+    X, y, pending, _ = features_of(signal_cohort, m)
+    res = fit_response_model(X, y, pending, params=m)
     c = res.coefficients.set_index("feature")
     assert set(c.index[c["prior"] == "yes"]) == {"clinical:sledai2k>=10", "clinical:log1p_anti_dsdna",
                                                  "clinical:low_complement", "scrna:blood:naive",
                                                  "scrna:blood:transitional"}
     assert "penalised less" in res.message and "matching no feature" not in res.message
-    typo = fit_response_model(X, y, pending, {**m, "prior_features": ["clinical:sledai>=10"],
-                                              "n_selection_bootstrap": 0}, seed=1)
+    typo = fit_response_model(X, y, pending, params=replace(m, prior_features=["clinical:sledai>=10"],
+                                                            n_selection_bootstrap=0))
     assert "prior_features matching no feature (misspelt, or dropped for coverage): clinical:sledai>=10" in typo.message
-    w = prior_weights(list(X.columns), m["prior_features"], m["prior_weight"])
-    pipe = make_pipeline(0.3, m["l1_ratio"], 1, w).fit(X.to_numpy(float), y.to_numpy(int))
+    w = prior_weights(list(X.columns), patterns=m.prior_features, weight=m.prior_weight)
+    pipe = make_pipeline(C=0.3, l1_ratio=m.l1_ratio, seed=1, weights=w).fit(X.to_numpy(float), y.to_numpy(int))
     z = pipe[:2].transform(pending.to_numpy(float))
     logit = z @ c.loc[X.columns, "coefficient"].to_numpy() + pipe.named_steps["clf"].intercept_[0]
     np.testing.assert_allclose(1 / (1 + np.exp(-logit)), res.predictions["probability"], rtol=1e-6)
@@ -203,3 +227,10 @@ def test_feature_axes_carry_units_from_the_table_schema():
     assert feature_axis_label("clinical:low_complement", pd.Series([0.0, 1.0, np.nan])) == "0/1 at baseline"
     assert feature_axis_label("scrna:blood:naive", num) == "fraction of B cells"
     assert feature_axis_label("clinical:my_own_lab", num) == "value at baseline"
+
+
+def test_model_seed_is_the_model_section_s_else_the_study_s():
+    """One rule for the model's seed (belimap.params.seed_of): ``model.seed`` when set, else the study's."""
+    assert ModelParams.from_config(CFG).seed == CFG["seed"]
+    assert ModelParams.from_config({**CFG, "model": {**CFG["model"], "seed": 5}}).seed == 5
+    assert ModelParams.from_config({"seed": 3}).immune.min_coverage == ModelParams().immune.min_coverage
