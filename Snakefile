@@ -23,5 +23,6 @@ include: "workflow/rules/report.smk"
 
 rule all:
     input:
-        FINAL_OUTPUTS,
+        final_outputs(),
+        "results/summary.html",
     default_target: True

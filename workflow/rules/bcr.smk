@@ -102,20 +102,3 @@ rule bcr_accuracy:
         env("bcr")
     script:
         "../scripts/bcr_accuracy.py"
-
-
-if BCR:
-    FINAL_OUTPUTS += [
-        "results/bcr/bcr.h5mu",
-        "results/bcr/cells.tsv",
-        "results/bcr/chain_qc.tsv",
-        "results/bcr/sharing.tsv",
-        "results/bcr/expansion.tsv",
-        "results/bcr/isotypes.tsv",
-        "results/bcr/figures/sharing.png",
-        "results/bcr/figures/expansion.png",
-        "results/bcr/figures/isotypes.png",
-        "results/bcr/figures/chain_qc.png",
-    ]
-    if SIMULATE:
-        FINAL_OUTPUTS.append("results/bcr/accuracy.tsv")

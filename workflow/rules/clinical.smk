@@ -31,7 +31,6 @@ if CLINICAL:
     rule clinical_tables:
         input:
             table=CLINICAL_TABLE,
-            sheet=config["samples"],
             rules=CLINICAL_RULES,
         output:
             eligibility="results/clinical/eligibility.tsv",
@@ -42,6 +41,7 @@ if CLINICAL:
         log:
             "logs/clinical/tables.log",
         params:
+            files=sheet_rows(None),
             cfg=cfg_sections("clinical", "tissues", "timepoints"),
         conda:
             env("clinical")
@@ -103,20 +103,3 @@ if CLINICAL:
             env("clinical")
         script:
             "../scripts/model_response.py"
-
-    FINAL_OUTPUTS += [
-        "results/clinical/eligibility.tsv",
-        "results/clinical/classification.tsv",
-        "results/clinical/response.tsv",
-        "results/clinical/consort.tsv",
-        "results/clinical/figures/consort.png",
-        "results/clinical/figures/activity.png",
-        "results/model/summary.tsv",
-        "results/model/coefficients.tsv",
-        "results/model/predictions.tsv",
-        "results/model/descriptive.tsv",
-        "results/model/figures/model.png",
-        "results/model/figures/responders.png",
-    ]
-    if CLINICAL_SIMULATED:
-        FINAL_OUTPUTS.append("results/clinical/accuracy.tsv")

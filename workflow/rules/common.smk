@@ -70,6 +70,11 @@ def sheet_rows(modality):
     return rows.astype(str).to_dict("records")
 
 
+def tissues_of(modality):
+    """The config's tissues that ``modality`` measured, in config order."""
+    return [t for t in config["tissues"] if t in set(SHEET.loc[SHEET["modality"] == modality, "tissue"].astype(str))]
+
+
 def specimens_of(modality):
     """Specimen table (sample_id, patient_id, tissue, timepoint) of ``modality``'s rows."""
     rows = SHEET[SHEET["modality"] == modality]
@@ -100,5 +105,42 @@ wildcard_constraints:
     subset=r"[A-Za-z0-9_]+",
 
 
-# Each branch's .smk appends the files it owes to the study; `rule all` asks for them all.
-FINAL_OUTPUTS = []
+def final_outputs():
+    """Every file the study owes (``rule all`` and the summary page), from the sheet's modalities,
+    whether the study is simulated, and whether it has a clinical table."""
+    scrna, flow, bcr = samples_of("scrna"), samples_of("flow"), samples_of("bcr")
+    out = []
+    if scrna:
+        out += [f"results/scrna/{t}" for t in ("qc_summary.tsv", "integrated.h5ad", "composition.tsv",
+                                               "lineages.tsv", "notes.tsv")]
+        out += [f"results/scrna/figures/{f}.png" for f in ("umap", "markers", "composition_bars", "patient_lines")]
+        out += expand("results/scrna/figures/qc/{sample}.png", sample=scrna)
+        out += ["results/scrna/accuracy.tsv"] if SIMULATE else []
+    if flow:
+        out += [f"results/flow/{t}.tsv" for t in ("counts", "composition", "qc_summary", "metadata")]
+        out += ["results/flow/figures/composition.png"]
+        out += expand("results/flow/figures/{kind}/{sample}.png", kind=("gating", "qc"), sample=flow)
+        out += ["results/flow/accuracy.tsv"] if SIMULATE else []
+        if scrna:
+            out += ["results/compare/modality_concordance.tsv", "results/compare/figures/modality_concordance.png"]
+    if bcr:
+        out += [f"results/bcr/{t}" for t in ("bcr.h5mu", "cells.tsv", "chain_qc.tsv", "sharing.tsv", "expansion.tsv",
+                                             "isotypes.tsv")]
+        out += [f"results/bcr/figures/{f}.png" for f in ("sharing", "expansion", "isotypes", "chain_qc")]
+        out += ["results/bcr/accuracy.tsv"] if SIMULATE else []
+    modalities = [m for m in ("scrna", "flow") if samples_of(m)]
+    if modalities:
+        out += ["results/compare/composition_tests.tsv"]
+        out += expand("results/compare/figures/composition_{fig}_{modality}.png", fig=["forest", "heatmap", "paired"],
+                      modality=modalities)
+    if scrna:
+        out += ["results/compare/de_summary.tsv", "results/compare/scores_summary.tsv",
+                "results/compare/figures/scores.png"]
+        out += [f"results/compare/figures/volcano_{t}.png" for t in tissues_of("scrna")]
+    if CLINICAL:
+        out += [f"results/clinical/{t}.tsv" for t in ("eligibility", "classification", "response", "consort")]
+        out += ["results/clinical/figures/consort.png", "results/clinical/figures/activity.png"]
+        out += [f"results/model/{t}.tsv" for t in ("summary", "coefficients", "predictions", "descriptive")]
+        out += ["results/model/figures/model.png", "results/model/figures/responders.png"]
+        out += ["results/clinical/accuracy.tsv"] if CLINICAL_SIMULATED else []
+    return out

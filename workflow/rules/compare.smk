@@ -9,7 +9,7 @@ from belimap.vocab import load_vocabulary as _load_vocabulary
 # header-only table and a note in de_summary.tsv). One DE job runs them all: each fit takes seconds,
 # while a job per pair would pay Python start-up and imports two dozen times.
 COMPARE_MODALITIES = [m for m in ("scrna", "flow") if samples_of(m)]
-COMPARE_TISSUES = [t for t in config["tissues"] if (SHEET.loc[SHEET["modality"] == "scrna", "tissue"] == t).any()]
+COMPARE_TISSUES = tissues_of("scrna")
 COMPARE_SUBSETS = _load_vocabulary(config).subset_ids
 DE_PAIRS = [(s, t) for t in COMPARE_TISSUES for s in COMPARE_SUBSETS]
 
@@ -177,19 +177,3 @@ rule compare_scores:
         env("compare")
     script:
         "../scripts/compare_scores.py"
-
-
-if COMPARE_MODALITIES:
-    FINAL_OUTPUTS += ["results/compare/composition_tests.tsv"]
-    FINAL_OUTPUTS += expand(
-        "results/compare/figures/composition_{fig}_{modality}.png",
-        fig=["forest", "heatmap", "paired"],
-        modality=COMPARE_MODALITIES,
-    )
-if "scrna" in COMPARE_MODALITIES:
-    FINAL_OUTPUTS += [
-        "results/compare/de_summary.tsv",
-        *[f"results/compare/figures/volcano_{t}.png" for t in COMPARE_TISSUES],
-        "results/compare/scores_summary.tsv",
-        "results/compare/figures/scores.png",
-    ]

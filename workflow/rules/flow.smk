@@ -185,19 +185,3 @@ rule flow_concordance:
         env("flow")
     script:
         "../scripts/flow_concordance.py"
-
-
-if FLOW:
-    FINAL_OUTPUTS += [
-        "results/flow/counts.tsv",
-        "results/flow/composition.tsv",
-        "results/flow/qc_summary.tsv",
-        "results/flow/metadata.tsv",
-        "results/flow/figures/composition.png",
-        *expand("results/flow/figures/gating/{sample}.png", sample=FLOW),
-        *expand("results/flow/figures/qc/{sample}.png", sample=FLOW),
-    ]
-    if SIMULATE:
-        FINAL_OUTPUTS.append("results/flow/accuracy.tsv")
-    if samples_of("scrna"):
-        FINAL_OUTPUTS += ["results/compare/modality_concordance.tsv", "results/compare/figures/modality_concordance.png"]

@@ -1,10 +1,10 @@
-# Reports: results/summary.html gathers every table and figure the study owes (FINAL_OUTPUTS);
+# Reports: results/summary.html gathers every table and figure the study owes (final_outputs() in common.smk);
 # `snakemake --report results/report.html` builds the archival report with captions.
 
 
 rule report_summary:
     input:
-        FINAL_OUTPUTS,
+        final_outputs(),
     output:
         "results/summary.html",
     log:
@@ -17,5 +17,3 @@ rule report_summary:
     script:
         "../scripts/report_summary.py"
 
-
-FINAL_OUTPUTS = FINAL_OUTPUTS + ["results/summary.html"]

@@ -150,20 +150,3 @@ rule scrna_accuracy:
         env("scrna")
     script:
         "../scripts/scrna_accuracy.py"
-
-
-if SCRNA:
-    FINAL_OUTPUTS += [
-        "results/scrna/qc_summary.tsv",
-        "results/scrna/integrated.h5ad",
-        "results/scrna/composition.tsv",
-        "results/scrna/lineages.tsv",
-        "results/scrna/notes.tsv",
-        "results/scrna/figures/umap.png",
-        "results/scrna/figures/markers.png",
-        "results/scrna/figures/composition_bars.png",
-        "results/scrna/figures/patient_lines.png",
-        *expand("results/scrna/figures/qc/{sample}.png", sample=SCRNA),
-    ]
-    if SIMULATE:
-        FINAL_OUTPUTS.append("results/scrna/accuracy.tsv")

@@ -8,7 +8,7 @@ def main(smk):
     from belimap.clinical.pipeline import tables_file
 
     cfg, out = smk.params.cfg, smk.output
-    tables_file(smk.input.table, smk.input.sheet, params=ClinicalParams.from_config(cfg), tissues=cfg["tissues"],
+    tables_file(smk.input.table, smk.params.files, params=ClinicalParams.from_config(cfg), tissues=cfg["tissues"],
                 timepoints=cfg["timepoints"], eligibility=out.eligibility, classification=out.classification,
                 activity=out.activity, response=out.response, consort=out.consort)
 

@@ -62,14 +62,13 @@ def check_table(path: str | Path, *, params: ClinicalParams) -> tuple[int, int]:
 # --------------------------------------------------------------------------------------------
 # one call per rule
 # --------------------------------------------------------------------------------------------
-def tables_file(table: str | Path, sheet: str | Path, *, params: ClinicalParams, tissues: list[str],
+def tables_file(table: str | Path, files: list[dict[str, str]], *, params: ClinicalParams, tissues: list[str],
                 timepoints: list[str], eligibility: str | Path, classification: str | Path, activity: str | Path,
                 response: str | Path, consort: str | Path) -> None:
-    """Rule ``clinical_tables``: clinical table + sample sheet → the five tables of the clinical layer."""
-    from belimap.sheet import read_sample_sheet
-
-    specimens = read_sample_sheet(sheet, {"tissues": tissues, "timepoints": timepoints}, check_files=False)
-    tabs = clinical_tables(read_clinical_table(table, params=params), specimens, params=params, tissues=tissues,
+    """Rule ``clinical_tables``: clinical table + the sheet's rows (``files``) → the five tables of the
+    clinical layer."""
+    tabs = clinical_tables(read_clinical_table(table, params=params), pd.DataFrame(files), params=params,
+                           tissues=tissues,
                            timepoints=timepoints)
     for name, path in (("eligibility", eligibility), ("classification", classification), ("activity", activity),
                        ("response", response), ("consort", consort)):
