@@ -51,6 +51,7 @@ def run_study(cfg: dict, workdir: Path) -> tuple[pd.DataFrame, float]:
     from belimap import bcr
     from belimap.simulate import bcr as sim
     from belimap.simulate.cohort import simulate_cohort
+    from belimap.tables import read_tsv
 
     cohort = simulate_cohort(cfg)
     out = workdir / "sim"
@@ -63,10 +64,11 @@ def run_study(cfg: dict, workdir: Path) -> tuple[pd.DataFrame, float]:
     airr = bcr.read_airr_tables(paths)
     singlets = cells[~cells["is_doublet"]]
     gex = singlets.set_index(singlets["sample_id"] + ":" + singlets["barcode"])[["lineage", "bcell_subset"]]
-    found = bcr.clonotype_cells(airr, gex, rows, list(cohort.vocab.bcell_lineages), cfg["bcr"], n_jobs=2)
-    tables = bcr.repertoire_tables(found, rows, cfg["tissues"], cohort.vocab.subset_ids, cfg["bcr"])
-    truth = pd.read_csv(out / "truth" / "bcr" / "sharing.tsv", sep="\t")
-    tc = pd.read_csv(out / "truth" / "bcr" / "cells.tsv", sep="\t", keep_default_na=False)
+    params = bcr.BcrParams.from_config(cfg)
+    found = bcr.clonotype_cells(airr, gex, rows, bcell_lineages=cohort.vocab.bcell_lineages, params=params, n_jobs=2)
+    tables = bcr.repertoire_tables(found, rows, tissues=cfg["tissues"], subsets=cohort.vocab.subset_ids, params=params)
+    truth = read_tsv(out / "truth" / "bcr" / "sharing.tsv")
+    tc = read_tsv(out / "truth" / "bcr" / "cells.tsv")
     tc.index = tc["sample_id"] + ":" + tc["barcode"]
     f = found.set_index("cell_id")
     f = f[f["clone_id"].notna()]
@@ -92,12 +94,13 @@ def main() -> int:
 
     from belimap.bcr import sharing_accuracy
     from belimap.config import ROOT, load_config
+    from belimap.tables import read_tsv
 
     config = args.config or ROOT / "config" / "config.yaml"
     if args.results:
         cfg = load_config(config)
-        est = pd.read_csv(args.results / "results" / "bcr" / "sharing.tsv", sep="\t")
-        truth = pd.read_csv(args.results / cfg["simulate"]["outdir"] / "truth" / "bcr" / "sharing.tsv", sep="\t")
+        est = read_tsv(args.results / "results" / "bcr" / "sharing.tsv")
+        truth = read_tsv(args.results / cfg["simulate"]["outdir"] / "truth" / "bcr" / "sharing.tsv")
         acc = sharing_accuracy(est, truth)
         print(f"workflow run {args.results}: {summarise(acc)}")
         return 0 if len(acc) and acc["abs_error_jaccard"].max() <= 0.05 else 1

@@ -4,10 +4,9 @@ from belimap.workflow import run
 
 
 def main(smk):
-    from belimap import bcr
+    from belimap.bcr.pipeline import read_file
 
-    adata = bcr.read_bcr(smk.input[0], smk.wildcards.sample)
-    bcr.write_airr_table(adata, smk.output[0])
+    read_file(smk.input[0], smk.wildcards.sample, out=smk.output[0])
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

@@ -4,19 +4,12 @@ from belimap.workflow import run
 
 
 def main(smk):
-    import pandas as pd
-
-    from belimap import bcr
-    from belimap.tables import write_tsv
+    from belimap.bcr.pipeline import BcrParams, table_files
     from belimap.vocab import load_vocabulary
 
-    cfg = smk.params.cfg
-    cells = pd.read_csv(smk.input.cells, sep="\t", keep_default_na=True, na_values=[""], low_memory=False)
-    specimens = pd.DataFrame(smk.params.specimens)
-    subsets = load_vocabulary(cfg).subset_ids
-    tables = bcr.repertoire_tables(cells, specimens, list(cfg["tissues"]), subsets, cfg["bcr"])
-    for name, table in tables.items():
-        write_tsv(table, smk.output[name])
+    cfg, o = smk.params.cfg, smk.output
+    table_files(smk.input.cells, smk.params.specimens, load_vocabulary(cfg), params=BcrParams.from_config(cfg),
+                tissues=cfg["tissues"], sharing=o.sharing, expansion=o.expansion, isotypes=o.isotypes)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

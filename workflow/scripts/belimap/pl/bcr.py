@@ -1,10 +1,14 @@
 """Figures of the BCR branch: clone sharing between tissues, clonal expansion and isotype use.
 
-Each function takes the branch's tables (``results/bcr/*.tsv``) and returns a matplotlib figure;
-tissue and subset colours come from :mod:`belimap.pl.palette`.
+Each function takes the branch's tables (``results/bcr/*.tsv``) and returns a matplotlib Figure
+(``chain_qc_bars``, one panel, also draws into a given ``ax=``); tissue colours come from
+:mod:`belimap.pl.palette`, subset names and order from the vocabulary. Saving is the caller's
+(:func:`belimap.pl.save_figure`).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,13 +16,16 @@ import pandas as pd
 
 from belimap.pl.palette import TOL_BRIGHT, tissue_colours
 
+if TYPE_CHECKING:
+    from belimap.vocab import Vocabulary
+
 #: Antibody classes in developmental order (unswitched first); colours from Tol's bright scheme.
 ISOTYPES = ["IgM", "IgD", "IgG", "IgA", "IgE", "unknown"]
 ISOTYPE_COLOURS = dict(zip(ISOTYPES, [TOL_BRIGHT[i] for i in (4, 0, 1, 2, 5, 6)], strict=True))
 MEASURES = {"jaccard": "Jaccard index", "morisita_horn": "Morisita–Horn index"}
 
 
-def sharing_heatmaps(sharing: pd.DataFrame, tissues: list[str], timepoints: list[str]) -> plt.Figure:
+def sharing_heatmaps(sharing: pd.DataFrame, *, tissues: list[str], timepoints: list[str]) -> plt.Figure:
     """Tissue × tissue clone sharing (mean over patients of estimable pairs); one panel per measure × timepoint."""
     tps = [t for t in timepoints if t in set(sharing["timepoint"].astype(str))] or timepoints[:1]
     present = [t for t in tissues if t in set(sharing["tissue_a"]) | set(sharing["tissue_b"])] or tissues
@@ -52,13 +59,13 @@ def sharing_heatmaps(sharing: pd.DataFrame, tissues: list[str], timepoints: list
     return fig
 
 
-def expansion_bars(expansion: pd.DataFrame, tissues: list[str], timepoints: list[str], subsets: list[str],
-                   labels: dict[str, str] | None = None) -> plt.Figure:
+def expansion_bars(expansion: pd.DataFrame, vocab: Vocabulary, *, tissues: list[str],
+                   timepoints: list[str]) -> plt.Figure:
     """Share of a subset's BCR cells in clones with > 1 cell in the specimen, per tissue; one panel per timepoint.
 
-    Bars pool the patients (cells summed); dots are single patients.
+    Bars pool the patients (cells summed); dots are single patients. Subsets without cells are left out.
     """
-    labels = labels or {}
+    subsets, labels = vocab.subset_ids, vocab.subset_labels()
     colours = tissue_colours(tissues)
     tps = [t for t in timepoints if t in set(expansion["timepoint"].astype(str))] or timepoints[:1]
     subs = [s for s in subsets if expansion.loc[expansion["subset"] == s, "n_cells"].sum() > 0] or subsets
@@ -90,10 +97,9 @@ def expansion_bars(expansion: pd.DataFrame, tissues: list[str], timepoints: list
     return fig
 
 
-def isotype_bars(isotypes: pd.DataFrame, tissues: list[str], timepoints: list[str], subsets: list[str],
-                 labels: dict[str, str] | None = None) -> plt.Figure:
+def isotype_bars(isotypes: pd.DataFrame, vocab: Vocabulary, *, tissues: list[str], timepoints: list[str]) -> plt.Figure:
     """Isotype (heavy-chain class) composition per subset, stacked to 100 %; panels tissue × timepoint."""
-    labels = labels or {}
+    subsets, labels = vocab.subset_ids, vocab.subset_labels()
     tis = [t for t in tissues if t in set(isotypes["tissue"].astype(str))] or tissues[:1]
     tps = [t for t in timepoints if t in set(isotypes["timepoint"].astype(str))] or timepoints[:1]
     subs = [s for s in subsets if s in set(isotypes["subset"])] or subsets
@@ -127,11 +133,16 @@ def isotype_bars(isotypes: pd.DataFrame, tissues: list[str], timepoints: list[st
     return fig
 
 
-def chain_qc_bars(chain_qc: pd.DataFrame) -> plt.Figure:
-    """Chain pairing classes per sample (scirpy ``chain_qc``), as % of the sample's cells with contigs."""
+def chain_qc_bars(chain_qc: pd.DataFrame, *, ax: plt.Axes | None = None) -> plt.Figure:
+    """Chain pairing classes per sample (scirpy ``chain_qc``), as % of the sample's cells with contigs.
+
+    Draws into ``ax`` when given (and returns its figure), else into a new figure sized to the samples.
+    """
     cols = [c for c in chain_qc.columns if c.startswith("n_") and c not in ("n_cells", "n_in_gex", "n_analysed")]
     frac = 100 * chain_qc[cols].div(chain_qc["n_cells"].replace(0, np.nan), axis=0).fillna(0)
-    fig, ax = plt.subplots(figsize=(1.5 + 0.16 * len(chain_qc), 3.0), constrained_layout=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.5 + 0.16 * len(chain_qc), 3.0), constrained_layout=True)
+    fig = ax.figure
     bottom = np.zeros(len(chain_qc))
     cmap = plt.get_cmap("tab20")
     for k, col in enumerate(cols):

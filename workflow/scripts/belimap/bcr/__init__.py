@@ -1,0 +1,28 @@
+"""B-cell receptor repertoire: contigs, chain QC, clonotypes across a patient's tissues, and the
+tables that answer "are the same clones in lymph node, synovium and blood?".
+
+One module per verb, as scirpy splits ``io``/``pp``/``tl``: ``io`` (10x contigs and AIRR in, AIRR
+tables and MuData out), ``chains`` (chain QC, attachment to the scRNA cells), ``clonotypes``
+(clonotype clusters per patient), ``repertoire`` (cell table, sharing, expansion, isotypes,
+accuracy); ``pipeline`` holds the one call per workflow rule. scirpy does the field-standard parts;
+written here is only what it lacks.
+"""
+
+from belimap.bcr.chains import ChainQcParams, annotate_cells, chain_qc_table
+from belimap.bcr.clonotypes import ClonotypeParams, define_clonotypes
+from belimap.bcr.io import (AIRR_COLUMNS, TENX_COLUMNS, build_mudata, detect_bcr_format, gene_call, read_airr_tables,
+                            read_bcr, read_gex_cells, write_airr_table, write_mudata)
+from belimap.bcr.pipeline import (BcrParams, accuracy_file, clonotype_cells, clonotype_files, figure_files, read_file,
+                                  repertoire_tables, table_files)
+from belimap.bcr.repertoire import (CELL_COLUMNS, ExpansionParams, SharingParams, cell_table, expansion_table,
+                                    isotype_class, isotype_table, jaccard, morisita_horn, sharing_accuracy,
+                                    sharing_table)
+
+__all__ = [
+    "AIRR_COLUMNS", "CELL_COLUMNS", "TENX_COLUMNS", "BcrParams", "ChainQcParams", "ClonotypeParams", "ExpansionParams",
+    "SharingParams", "accuracy_file", "annotate_cells", "build_mudata", "cell_table", "chain_qc_table",
+    "clonotype_cells", "clonotype_files", "define_clonotypes", "detect_bcr_format", "expansion_table", "figure_files",
+    "gene_call", "isotype_class", "isotype_table", "jaccard", "morisita_horn", "read_airr_tables", "read_bcr",
+    "read_file", "read_gex_cells", "repertoire_tables", "sharing_accuracy", "sharing_table", "table_files",
+    "write_airr_table", "write_mudata",
+]
