@@ -19,10 +19,15 @@ from belimap.bcr.repertoire import (CELL_COLUMNS, ExpansionParams, SharingParams
                                     sharing_table)
 
 __all__ = [
-    "AIRR_COLUMNS", "CELL_COLUMNS", "TENX_COLUMNS", "BcrParams", "ChainQcParams", "ClonotypeParams", "ExpansionParams",
-    "SharingParams", "accuracy_file", "annotate_cells", "build_mudata", "cell_table", "chain_qc_table",
-    "clonotype_cells", "clonotype_files", "define_clonotypes", "detect_bcr_format", "expansion_table", "figure_files",
-    "gene_call", "isotype_class", "isotype_table", "jaccard", "morisita_horn", "read_airr_tables", "read_bcr",
-    "read_file", "read_gex_cells", "repertoire_tables", "sharing_accuracy", "sharing_table", "table_files",
-    "write_airr_table", "write_mudata",
+    # io
+    "AIRR_COLUMNS", "TENX_COLUMNS", "build_mudata", "detect_bcr_format", "gene_call", "read_airr_tables", "read_bcr",
+    "read_gex_cells", "write_airr_table", "write_mudata",
+    # chains, clonotypes
+    "ChainQcParams", "annotate_cells", "chain_qc_table", "ClonotypeParams", "define_clonotypes",
+    # repertoire
+    "CELL_COLUMNS", "ExpansionParams", "SharingParams", "cell_table", "expansion_table", "isotype_class",
+    "isotype_table", "jaccard", "morisita_horn", "sharing_accuracy", "sharing_table",
+    # pipeline
+    "BcrParams", "accuracy_file", "clonotype_cells", "clonotype_files", "figure_files", "read_file",
+    "repertoire_tables", "table_files",
 ]
