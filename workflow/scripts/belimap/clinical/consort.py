@@ -26,10 +26,16 @@ def consort_counts(eligibility: pd.DataFrame, enrolled: list[str], response: pd.
                    sheet: pd.DataFrame | None, *, tissues: list[str], timepoints: list[str]) -> pd.DataFrame:
     """The flow of patients and specimens as ``stage, group, n`` rows, in diagram order."""
     rows = [("assessed", "patients assessed for eligibility", len(eligibility))]
+    if "investigator_assessed" in eligibility:
+        inv = eligibility["investigator_assessed"].fillna("").astype(str)
+        ids = sorted({i for v in inv for i in v.split(";") if i})
+        if ids:
+            rows.append(("investigator", "clauses assessed by the investigator: " + ", ".join(ids), int((inv != "").sum())))
     excluded = eligibility[eligibility["eligible"] != "yes"]
     rows.append(("excluded", "excluded", len(excluded)))
     # reasons in the trial file's order (criterion columns follow "reasons" in eligibility.tsv)
-    crit = list(eligibility.columns[list(eligibility.columns).index("reasons") + 1:])
+    first = "investigator_assessed" if "investigator_assessed" in eligibility else "reasons"
+    crit = list(eligibility.columns[list(eligibility.columns).index(first) + 1:])
     pos = lambda r: (crit.index(r.split(":")[0]) if r.split(":")[0] in crit else len(crit), r)  # noqa: E731
     for reason, n in sorted(excluded["first_reason"].value_counts().items(), key=lambda kv: pos(kv[0])):
         rows.append(("excluded_reason", reason, int(n)))

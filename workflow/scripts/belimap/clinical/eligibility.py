@@ -53,6 +53,8 @@ TRIAL_SCHEMA = {
                     "id": {"type": "string", "pattern": "^[A-Za-z0-9_]+$"},
                     "type": {"enum": ["inclusion", "exclusion"]},
                     "text": {"type": "string"},
+                    "clause": {"type": "string"},
+                    "assessed_by": {"enum": ["computed", "investigator"], "default": "computed"},
                     "rule": {"$ref": "#/definitions/rule"},
                 },
             },
@@ -89,6 +91,8 @@ class Criterion:
     type: str
     text: str
     rule: dict[str, Any]
+    clause: str = ""
+    assessed_by: str = "computed"   # "investigator": not machine-assessable, read from the investigator_* field
 
     def evaluate(self, record: dict[str, Any]) -> str:
         """``met`` / ``not met`` / ``not assessable`` for one patient."""
@@ -130,7 +134,8 @@ def load_trial(path: str | Path) -> Trial:
     dups = sorted({i for i in ids if ids.count(i) > 1})
     if dups:
         raise BelimapError(f"{p}: criterion id '{dups[0]}' appears more than once; expected unique ids")
-    crit = tuple(Criterion(c["id"], c["type"], c["text"], c["rule"]) for c in data["criteria"])
+    crit = tuple(Criterion(c["id"], c["type"], c["text"], c["rule"], c.get("clause", ""),
+                           c.get("assessed_by", "computed")) for c in data["criteria"])
     return Trial(data["trial"], data.get("title", data["trial"]), tuple(data["visits"]), crit)
 
 
@@ -153,16 +158,19 @@ def eligibility_table(table: pd.DataFrame, trial: Trial, facts: ClinicalFacts) -
     ``reasons`` lists, in the trial file's order, each criterion that keeps the patient out
     (``id: text`` with ``(not assessable)`` when the data were missing) and ``excluded_by`` their
     IDs (``;``-separated, for tables and tests); ``first_reason`` is the CONSORT box the patient
-    is counted in.
+    is counted in; ``investigator_assessed`` the clauses whose verdict the investigator gave
+    (``assessed_by: investigator``) rather than the pipeline computed.
     """
     records = screening_records(table, trial, facts)
     rows = []
     for pid, rec in records.iterrows():
         verdicts = trial.evaluate(rec.to_dict())
         out = [c for c in trial.criteria if c.excludes(verdicts[c.id])]
+        by_inv = [c.id for c in trial.criteria if c.assessed_by == "investigator" and verdicts[c.id] != NOT_ASSESSABLE]
         reasons = [f"{c.id}: {c.text}" + (" (not assessable)" if verdicts[c.id] == NOT_ASSESSABLE else "") for c in out]
         rows.append({"patient_id": pid, "trial": trial.id, "screening_visit": rec.get("screening_visit", ""),
                      "eligible": "yes" if not out else "no", "first_reason": reasons[0] if reasons else "",
-                     "excluded_by": ";".join(c.id for c in out), "reasons": "; ".join(reasons), **verdicts})
+                     "excluded_by": ";".join(c.id for c in out), "reasons": "; ".join(reasons),
+                     "investigator_assessed": ";".join(by_inv), **verdicts})
     return pd.DataFrame(rows, columns=["patient_id", "trial", "screening_visit", "eligible", "first_reason",
-                                       "excluded_by", "reasons"] + [c.id for c in trial.criteria])
+                                       "excluded_by", "reasons", "investigator_assessed"] + [c.id for c in trial.criteria])

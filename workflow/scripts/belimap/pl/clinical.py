@@ -90,15 +90,19 @@ def consort_diagram(counts: pd.DataFrame, *, title: str = "") -> plt.Figure:
         enrol.append(f"Eligible, not enrolled (n = {n('not_enrolled')})")
     an = get("analysed")
     analysed = ["Analysed at the response visit"] + [f"  {g}: {k}" for g, k in zip(an["group"], an["n"], strict=True)]
+    assessed = [f"Assessed for eligibility (n = {n('assessed')})"]
+    for g, k in zip(get("investigator")["group"], get("investigator")["n"], strict=True):  # not computed: said so
+        assessed += textwrap.wrap(f"{g} (n\u00a0=\u00a0{k})", 48, subsequent_indent="   ")
     gap = 1.6
-    total = (1.8 + max(len(excl) + 0.8, 2) + 2 * gap + len(enrol) + len(spec_lines) + len(analysed) + 3 * 0.8
+    total = (1.8 + len(assessed) - 1 + max(len(excl) + 0.8, 2) + 2 * gap + len(enrol) + len(spec_lines)
+             + len(analysed) + 3 * 0.8
              + 2 * gap + 0.5)
     fig, ax = plt.subplots(figsize=(7.2, total * LINE + (0.3 if title else 0)))
     ax.set_axis_off()
     ax.set_xlim(-0.005, 1.005)  # room for the boxes' outer edges
     ax.set_ylim(total, 0)
     xm0, xm1, xc = 0.0, 0.47, 0.235
-    y = _rect(ax, xm0, xm1, 0, [f"Assessed for eligibility (n = {n('assessed')})"])
+    y = _rect(ax, xm0, xm1, 0, assessed)
     top_excl = y + gap / 2
     y_excl = _rect(ax, 0.54, 1.0, top_excl, excl, fc="#F2F2F2")
     _arrow(ax, xc, top_excl + (y_excl - top_excl) / 2, 0.54, top_excl + (y_excl - top_excl) / 2)

@@ -27,7 +27,10 @@ SCREENING_FACTS = ("hiv", "hbsag", "hbcab", "hcv", "malignancy_5y", "suicide_ris
                    "prior_rituximab", "prior_cyclophosphamide", "prior_other_cell_depleting", "iv_cyclophosphamide_90d",
                    "chronic_infection_suppressive", "infection_hospitalisation_60d", "iv_antibiotics_60d",
                    "investigational_30d", "live_vaccine_30d", "substance_abuse_365d", "mab_anaphylaxis", "pregnancy",
-                   "active_nephritis", "other_immunosuppressive_disease")
+                   "active_nephritis", "other_immunosuppressive_disease", "contrast_anaphylaxis",
+                   "protein_anaphylaxis", "starting_other_immunosuppressive", "prior_investigational_agent",
+                   "investigational_within_washout", "other_immunodeficiency", "investigator_abnormal_laboratory",
+                   "investigator_intercurrent_illness")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
