@@ -94,6 +94,7 @@ def test_signal_is_recovered_near_the_oracle(signal_cohort, tmp_path):
     assert abs(s["auc"] - oracle) < 0.07                               # benchmark: full repeats, 20 cohorts
     assert s["auc_ci_low"] < s["auc"] < s["auc_ci_high"]
     assert 0 < s["permutation_p"] <= 1
+    assert {"calibration_slope", "calibration_intercept", "brier"} <= set(s) and 0 < s["brier"] < 0.25
     assert len(res.predictions) == len(pending) and res.predictions["probability"].between(0, 1).all()
     assert set(res.coefficients["feature"]) == set(X.columns)
     assert res.coefficients["selection_frequency"].between(0, 1).all()
@@ -234,3 +235,17 @@ def test_model_seed_is_the_model_section_s_else_the_study_s():
     assert ModelParams.from_config(CFG).seed == CFG["seed"]
     assert ModelParams.from_config({**CFG, "model": {**CFG["model"], "seed": 5}}).seed == 5
     assert ModelParams.from_config({"seed": 3}).immune.min_coverage == ModelParams().immune.min_coverage
+
+
+def test_calibration_summary_detects_probabilities_pulled_to_one_half():
+    import numpy as np
+
+    from belimap.clinical.model import calibration_summary
+
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.05, 0.95, 4000)
+    y = (rng.random(4000) < p).astype(int)
+    good = calibration_summary(y, p)
+    assert abs(good["calibration_slope"] - 1) < 0.15 and abs(good["calibration_intercept"]) < 0.1
+    shrunk = calibration_summary(y, 0.5 + 0.4 * (p - 0.5))   # what an intercept/over-penalised fit does
+    assert shrunk["calibration_slope"] > 1.5 and shrunk["brier"] > good["brier"]

@@ -70,7 +70,8 @@ def make_pipeline(*, C: float = 1.0, l1_ratio: float = 1.0, seed: int = 0,  # no
                   weights: np.ndarray | None = None) -> Pipeline:
     """Median imputation → standardisation → prior weights → penalised logistic regression (fitted per fold)."""
     if l1_ratio >= 1.0:
-        clf = LogisticRegression(C=C, l1_ratio=1.0, solver="liblinear", random_state=seed)
+        # saga, not liblinear: liblinear penalises the intercept, pulling probabilities to 0.5
+        clf = LogisticRegression(C=C, l1_ratio=1.0, solver="saga", max_iter=5000, random_state=seed)
     elif l1_ratio <= 0.0:
         clf = LogisticRegression(C=C, l1_ratio=0.0, solver="lbfgs", max_iter=1000)
     else:
@@ -183,6 +184,23 @@ def _out_of_fold_tables(index: pd.Index, ya: np.ndarray, oof: np.ndarray, *, bin
     return cv, roc, cal
 
 
+def calibration_summary(y: np.ndarray, prob: np.ndarray) -> dict[str, float]:
+    """Calibration slope (logistic y ~ logit p), intercept (calibration-in-the-large, slope fixed at 1), Brier."""
+    y = np.asarray(y, float)
+    lp = np.log(np.clip(prob, 1e-6, 1 - 1e-6) / (1 - np.clip(prob, 1e-6, 1 - 1e-6)))
+    slope = float(LogisticRegression(C=1e12, solver="lbfgs", max_iter=1000)
+                  .fit(lp[:, None], y.astype(int)).coef_[0, 0])
+    a = 0.0
+    for _ in range(50):  # Newton for a in logit P(y) = a + logit p
+        m = 1.0 / (1.0 + np.exp(-(a + lp)))
+        step = (y - m).sum() / max((m * (1 - m)).sum(), 1e-12)
+        a += step
+        if abs(step) < 1e-10:
+            break
+    return {"calibration_slope": slope, "calibration_intercept": float(a),
+            "brier": float(np.mean((np.asarray(prob) - y) ** 2))}
+
+
 def _final_model(Xa: np.ndarray, ya: np.ndarray, Xp: np.ndarray, *, params: ModelParams, seed: int, n_jobs: int,
                  weights: np.ndarray | None) -> tuple[GridSearchCV, list[np.ndarray], list[np.ndarray]]:
     """The model tuned on every patient, and bootstrap refits at its C (coefficients, pending predictions).
@@ -210,7 +228,10 @@ def _final_model(Xa: np.ndarray, ya: np.ndarray, Xp: np.ndarray, *, params: Mode
 
 def _coefficient_table(features: pd.Index, coef: np.ndarray, scale: np.ndarray, boots: list[np.ndarray]
                        ) -> pd.DataFrame:
-    """Coefficients (largest first) with bootstrap 95 % interval and selection frequency."""
+    """Coefficients (largest first), bootstrap 95 % range at the fixed C and selection frequency.
+
+    ci_low/ci_high are refits at the chosen C: they describe selection stability, not confidence.
+    """
     nan = np.full(len(features), np.nan)
     B = np.array(boots) if boots else None
     coefs = pd.DataFrame({"feature": features, "source": ["clinical" if c.startswith("clinical:") else "immune"
@@ -267,6 +288,7 @@ def fit_response_model(X: pd.DataFrame, y: pd.Series, pending: pd.DataFrame, *, 
     coef = final.best_estimator_.named_steps["clf"].coef_[0] * scale  # on the standardised scale
     coefs = _coefficient_table(X.columns, coef, scale, boots)
     preds = _prediction_table(pending.index, final.predict_proba(Xp)[:, 1] if len(Xp) else np.empty(0), pred_boot)
+    summary.update(calibration_summary(ya, oof.mean(axis=0)))
     summary.update({"status": "fitted", "auc": auc, "auc_ci_low": lo, "auc_ci_high": hi, "permutation_p": p,
                     "n_permutations": params.n_permutations,
                     "outer_folds": min(params.outer_folds, min(n_resp, n_non)),

@@ -190,7 +190,10 @@ def model_figure(roc: pd.DataFrame, calibration: pd.DataFrame, coefficients: pd.
     ax.plot(calibration["mean_predicted"], calibration["observed_fraction"], marker="o", color=TOL_BRIGHT[0])
     ax.set_xlabel("Predicted probability (out of fold)")
     ax.set_ylabel("Observed responder fraction")
-    ax.set_title("Calibration", fontsize=7)
+    cal = ("" if "calibration_slope" not in summary else
+           f"\nslope {summary['calibration_slope']:.2f}, intercept {summary['calibration_intercept']:.2f}, "
+           f"Brier {summary['brier']:.3f}")
+    ax.set_title("Calibration" + cal, fontsize=7)
     ax = axes[2]
     c = coefficients.head(top).iloc[::-1]
     yy = np.arange(len(c))
@@ -202,7 +205,7 @@ def model_figure(roc: pd.DataFrame, calibration: pd.DataFrame, coefficients: pd.
         ax.text(ax.get_xlim()[1], yi, f" {f:.0%}", va="center", fontsize=6)
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel("Coefficient (per SD; log-odds)")
-    ax.set_title("Coefficients (bootstrap selection %)" + ("\n† published predictor, penalised less"
+    ax.set_title("Coefficients at fixed C (selection stability %, not confidence)" + ("\n† published predictor, penalised less"
                                                            if prior.any() else ""), fontsize=7)
     return fig
 
