@@ -249,3 +249,17 @@ def test_calibration_summary_detects_probabilities_pulled_to_one_half():
     assert abs(good["calibration_slope"] - 1) < 0.15 and abs(good["calibration_intercept"]) < 0.1
     shrunk = calibration_summary(y, 0.5 + 0.4 * (p - 0.5))   # what an intercept/over-penalised fit does
     assert shrunk["calibration_slope"] > 1.5 and shrunk["brier"] > good["brier"]
+
+
+def test_permutation_null_uses_the_observed_statistic():
+    """Each null AUC is the same repeat-averaged nested-CV AUC as the observed one (same repeats)."""
+    from belimap.clinical.model import mean_auc, permutation_p
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 3))
+    y = np.r_[np.zeros(20, int), np.ones(20, int)]
+    m = fast_model(repeats=2, n_permutations=2, outer_folds=4)
+    _, null = permutation_p(X, y, 0.5, params=m, seed=7)
+    yp = np.random.default_rng(7).permutation(y)
+    assert null[0] == pytest.approx(mean_auc(yp, nested_cv(X, yp, params=m, seed=7)))
+    assert null[0] != pytest.approx(mean_auc(yp, nested_cv(X, yp, params=m, seed=7, repeats=1)))

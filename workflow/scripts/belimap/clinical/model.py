@@ -136,7 +136,10 @@ def bootstrap_auc_ci(y: np.ndarray, oof: np.ndarray, *, n_boot: int, seed: int, 
 
 def permutation_p(X: np.ndarray, y: np.ndarray, observed: float, *, params: ModelParams, seed: int, n_jobs: int = 1,
                   weights: np.ndarray | None = None) -> tuple[float, list[float]]:
-    """p = (1 + #{AUC_perm >= observed}) / (1 + n): the whole nested CV (one repeat) on permuted labels.
+    """p = (1 + #{AUC_perm >= observed}) / (1 + n): the whole nested CV on permuted labels.
+
+    The null statistic is the observed one: the AUC averaged over the same ``params.repeats`` CV
+    repeats (a one-repeat AUC has a wider null distribution, so p would not be that of the observed AUC).
 
     Permuting inside the whole procedure (imputation, scaling, the choice of C) is what makes the
     null honest: permuting the final model's predictions alone would ignore the tuning's optimism.
@@ -145,7 +148,7 @@ def permutation_p(X: np.ndarray, y: np.ndarray, observed: float, *, params: Mode
     if n <= 0:
         return math.nan, []
     rng = np.random.default_rng(seed)
-    null = [mean_auc(yp, nested_cv(X, yp, params=params, seed=seed + i, repeats=1, n_jobs=n_jobs, weights=weights))
+    null = [mean_auc(yp, nested_cv(X, yp, params=params, seed=seed + i, n_jobs=n_jobs, weights=weights))
             for i, yp in enumerate(rng.permutation(y) for _ in range(n))]
     return (1 + sum(a >= observed for a in null)) / (1 + n), null
 
