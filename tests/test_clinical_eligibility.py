@@ -214,3 +214,25 @@ def test_known_differences_to_the_text_are_fixed(study):
     from belimap.pl.clinical import consort_diagram   # the diagram says which clauses were not computed
     fig = consort_diagram(counts)
     assert any("investigator" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_trial_a_renal_refractoriness_is_derived_from_the_proteinuria_history(study):
+    facts = load_facts()
+    a = load_trial(ROOT / "resources" / "eligibility" / f"{TRIALS[0]}.yaml")
+    ok = study["table"][study["table"]["patient_id"] == "P01"].copy()
+
+    def refractory(**changes):
+        t = ok.copy()
+        for k, v in {"refractory": 0, **changes}.items():
+            t[k] = v
+        return eligibility_table(t, a, facts).iloc[0]["refractory"]
+
+    assert refractory(renal_disease=0) == "not met"
+    assert refractory(renal_disease=1, proteinuria_g24h_after_1y=1.4) == "met"
+    assert refractory(renal_disease=1, proteinuria_g24h_after_1y=0.4, previous_complete_renal_response=1,
+                      proteinuria_g24h_at_flare=1.2) == "met"
+    assert refractory(renal_disease=1, proteinuria_g24h_after_1y=0.4, previous_complete_renal_response=0,
+                      proteinuria_g24h_before_flare=0.6, proteinuria_g24h_at_flare=1.1) == "not met"   # < double
+    assert refractory(renal_disease=1, proteinuria_g24h_after_1y=0.4, previous_complete_renal_response=0,
+                      proteinuria_g24h_before_flare=0.5, proteinuria_g24h_at_flare=1.0) == "met"       # doubled
+    assert refractory(renal_disease=1, proteinuria_g24h_after_1y=0.4) == "not assessable"  # no flare history

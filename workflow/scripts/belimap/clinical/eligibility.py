@@ -62,7 +62,27 @@ TRIAL_SCHEMA = {
     },
 }
 #: Fields computed from the table rather than read from it.
-DERIVED_FIELDS = ("sledai2k", "acr_1997", "slicc_2012", "eular_acr_2019")
+DERIVED_FIELDS = ("sledai2k", "acr_1997", "slicc_2012", "eular_acr_2019", "renal_flare")
+
+
+def renal_flare(rows: pd.DataFrame) -> pd.Series:
+    """Trial A's renal flare from the proteinuria history: 1 / 0 / NaN per patient.
+
+    24-h proteinuria at the flare > 1 g after a previous complete renal response, else at least
+    double the proteinuria before it (``previous_complete_renal_response``,
+    ``proteinuria_g24h_before_flare``, ``proteinuria_g24h_at_flare``); missing history -> NaN.
+    """
+    def col(name: str) -> pd.Series:
+        return pd.to_numeric(rows[name], errors="coerce") if name in rows else pd.Series(math.nan, index=rows.index)
+
+    cr, before, at = col("previous_complete_renal_response"), col("proteinuria_g24h_before_flare"), \
+        col("proteinuria_g24h_at_flare")
+    flare = pd.Series(math.nan, index=rows.index)
+    known = cr.notna() & at.notna()
+    flare[known & (cr == 1)] = (at > 1).astype(float)[known & (cr == 1)]
+    other = known & (cr == 0) & before.notna()
+    flare[other] = (at >= 2 * before).astype(float)[other]
+    return flare
 
 
 def evaluate_rule(rule: dict[str, Any], record: dict[str, Any]) -> float:
@@ -145,6 +165,7 @@ def screening_records(table: pd.DataFrame, trial: Trial, facts: ClinicalFacts) -
     rows = rows.join(sledai2k(rows.reset_index(), facts).set_index(rows.index)[["sledai2k"]])
     cls = classification(rows, facts).set_index("patient_id")
     rows = rows.join(cls[["acr_1997", "slicc_2012", "eular_acr_2019"]])
+    rows["renal_flare"] = renal_flare(rows)
     rows["screening_visit"] = rows["visit"].astype(str)
     missing = sorted(set(table["patient_id"]) - set(rows.index))
     for pid in missing:  # no row at any screening visit: every criterion is unassessable

@@ -30,7 +30,7 @@ SCREENING_FACTS = ("hiv", "hbsag", "hbcab", "hcv", "malignancy_5y", "suicide_ris
                    "active_nephritis", "other_immunosuppressive_disease", "contrast_anaphylaxis",
                    "protein_anaphylaxis", "starting_other_immunosuppressive", "prior_investigational_agent",
                    "investigational_within_washout", "other_immunodeficiency", "investigator_abnormal_laboratory",
-                   "investigator_intercurrent_illness")
+                   "investigator_intercurrent_illness", "renal_disease")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
