@@ -30,7 +30,8 @@ def consort_counts(eligibility: pd.DataFrame, enrolled: list[str], response: pd.
         inv = eligibility["investigator_assessed"].fillna("").astype(str)
         ids = sorted({i for v in inv for i in v.split(";") if i})
         if ids:
-            rows.append(("investigator", "clauses assessed by the investigator: " + ", ".join(ids), int((inv != "").sum())))
+            rows.append(("investigator", "clauses assessed by the investigator: " + ", ".join(ids),
+                         int((inv != "").sum())))
     excluded = eligibility[eligibility["eligible"] != "yes"]
     rows.append(("excluded", "excluded", len(excluded)))
     # reasons in the trial file's order (criterion columns follow "reasons" in eligibility.tsv)

@@ -194,4 +194,5 @@ def eligibility_table(table: pd.DataFrame, trial: Trial, facts: ClinicalFacts) -
                      "excluded_by": ";".join(c.id for c in out), "reasons": "; ".join(reasons),
                      "investigator_assessed": ";".join(by_inv), **verdicts})
     return pd.DataFrame(rows, columns=["patient_id", "trial", "screening_visit", "eligible", "first_reason",
-                                       "excluded_by", "reasons", "investigator_assessed"] + [c.id for c in trial.criteria])
+                                       "excluded_by", "reasons", "investigator_assessed"]
+                        + [c.id for c in trial.criteria])

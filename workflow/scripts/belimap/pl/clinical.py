@@ -205,8 +205,8 @@ def model_figure(roc: pd.DataFrame, calibration: pd.DataFrame, coefficients: pd.
         ax.text(ax.get_xlim()[1], yi, f" {f:.0%}", va="center", fontsize=6)
     ax.axvline(0, color="black", lw=0.6)
     ax.set_xlabel("Coefficient (per SD; log-odds)")
-    ax.set_title("Coefficients at fixed C (selection stability %, not confidence)" + ("\n† published predictor, penalised less"
-                                                           if prior.any() else ""), fontsize=7)
+    note = "\n† published predictor, penalised less" if prior.any() else ""
+    ax.set_title("Coefficients at fixed C\n(selection stability %, not confidence)" + note, fontsize=7)
     return fig
 
 
