@@ -100,14 +100,30 @@ class _Pass:
 
     def run(self) -> GatingResult:
         for gid in self.ids:
-            if gid in self.masks:
-                continue  # a quadrant evaluated with its QuadrantGate
-            gate = gate_of(self.strategy, self.keys[gid])
-            for found_id, (mask, dims) in _evaluator(gate)(gate, gid, self).items():
-                self.masks[found_id] = mask
-                self.dims[found_id] = dims
+            self.evaluate(gid)
         return GatingResult(gate_ids=self.ids, parents=self.parents, masks=self.masks, n_total=int(self.root.sum()),
                             strategy=self.strategy, dims=self.dims, columns=self.values)
+
+    def evaluate(self, gid: str, _stack: tuple[str, ...] = ()) -> np.ndarray:
+        """The membership of ``gid``, evaluating it (and first its parent) unless done already.
+
+        Gates come in tree order, parents first, but a boolean gate may refer to a gate in another
+        branch that comes later (GatingML allows any gate not below it; FlowKit sorts its DAG
+        topologically), so references are evaluated on demand.
+        """
+        if gid in self.masks:  # done, or a quadrant evaluated with its QuadrantGate
+            return self.masks[gid]
+        if gid in _stack:
+            raise BelimapError(f"{self.strategy.source}: gate '{gid}' depends on itself "
+                               f"({' -> '.join((*_stack, gid))})")
+        stack = (*_stack, gid)
+        if self.parents[gid] != "root":
+            self.evaluate(self.parents[gid], stack)
+        gate = gate_of(self.strategy, self.keys[gid])
+        for found_id, (mask, dims) in _evaluator(gate)(gate, gid, self, stack).items():
+            self.masks[found_id] = mask
+            self.dims[found_id] = dims
+        return self.masks[gid]
 
     def parent_mask(self, gid: str) -> np.ndarray:
         parent = self.parents[gid]
@@ -119,9 +135,10 @@ class _Pass:
 
         frame, names = {}, []
         for d in gate.dimensions:
-            if isinstance(d, RatioDimension):
-                raise BelimapError(f"{self.strategy.source}: gate '{gid}' uses a ratio dimension, "
-                                   "which belimap does not evaluate")
+            if isinstance(d, RatioDimension):  # never in a raw box (_raw_box refuses ratios)
+                names.append(d.ratio_ref)
+                frame[d.ratio_ref] = self.values.ratio(d.ratio_ref, d.compensation_ref, d.transformation_ref, rows)
+                continue
             name = d.dimension_ref if isinstance(d, QuadrantDivider) else d.id
             names.append(name)
             if box is None:
@@ -140,18 +157,18 @@ class _Pass:
 # --------------------------------------------------------------------------------------------
 # one evaluator per gate type
 # --------------------------------------------------------------------------------------------
-def _by_flowkit(gate: Gate, gid: str, run: _Pass) -> Found:
+def _by_flowkit(gate: Gate, gid: str, run: _Pass, stack: tuple[str, ...] = ()) -> Found:
     """Polygon, ellipse (and any other gate): FlowKit's ``apply`` on the parent's transformed values."""
     rows = np.flatnonzero(run.parent_mask(gid))
     frame, names = run.frame(gate, gid, rows, None)
     return {gid: (run.scatter(rows, gate.apply(pd.DataFrame(frame, copy=False))), names)}
 
 
-def _rectangle(gate: fkg.RectangleGate, gid: str, run: _Pass) -> Found:
+def _rectangle(gate: fkg.RectangleGate, gid: str, run: _Pass, stack: tuple[str, ...] = ()) -> Found:
     """Rectangle and range gates: FlowKit's rule (``min <= v < max``), on raw values where it can."""
     box = _raw_box(gate, run.strategy)
     if box is None:
-        return _by_flowkit(gate, gid, run)
+        return _by_flowkit(gate, gid, run, stack)
     rows = np.flatnonzero(run.parent_mask(gid))
     frame, names = run.frame(gate, gid, rows, box)
     res = np.ones(len(rows), dtype=bool)
@@ -165,7 +182,7 @@ def _rectangle(gate: fkg.RectangleGate, gid: str, run: _Pass) -> Found:
     return {gid: (run.scatter(rows, ~res if gate.use_complement else res), names)}
 
 
-def _quadrant(gate: fkg.QuadrantGate, gid: str, run: _Pass) -> Found:
+def _quadrant(gate: fkg.QuadrantGate, gid: str, run: _Pass, stack: tuple[str, ...] = ()) -> Found:
     """A quadrant gate yields every quadrant at once (each is a gate of the tree)."""
     box = _raw_box(gate, run.strategy)
     rows = np.flatnonzero(run.parent_mask(gid))
@@ -190,26 +207,26 @@ def _quadrant(gate: fkg.QuadrantGate, gid: str, run: _Pass) -> Found:
     return {run.key_to_id[(qid, qpath)]: (run.scatter(rows, res[qid]), names) for qid in gate.quadrants}
 
 
-def _boolean(gate: fkg.BooleanGate, gid: str, run: _Pass) -> Found:
-    """AND/OR/NOT of gates above it, as FlowKit combines their memberships, within the parent."""
+def _boolean(gate: fkg.BooleanGate, gid: str, run: _Pass, stack: tuple[str, ...] = ()) -> Found:
+    """AND/OR/NOT of other gates (in any branch), as FlowKit combines their memberships, within the parent."""
     frame = {}
     for ref in gate.gate_refs:
         rid = run.key_to_id.get((ref["ref"], tuple(ref["path"])))
-        if rid is None or rid not in run.masks:
+        if rid is None:
             raise BelimapError(f"{run.strategy.source}: boolean gate '{gid}' refers to unknown gate '{ref['ref']}'")
-        frame[(ref["ref"], "/".join(ref["path"]))] = run.masks[rid]
+        frame[(ref["ref"], "/".join(ref["path"]))] = run.evaluate(rid, stack)
     return {gid: (np.logical_and(run.parent_mask(gid), gate.apply(pd.DataFrame(frame))), [])}
 
 
 @functools.cache
-def _evaluators() -> dict[type, Callable[[Gate, str, _Pass], Found]]:
+def _evaluators() -> dict[type, Callable[..., Found]]:
     from flowkit import gates as fkg
 
     return {fkg.RectangleGate: _rectangle, fkg.QuadrantGate: _quadrant, fkg.BooleanGate: _boolean,
             fkg.PolygonGate: _by_flowkit, fkg.EllipsoidGate: _by_flowkit}
 
 
-def _evaluator(gate: Gate) -> Callable[[Gate, str, _Pass], Found]:
+def _evaluator(gate: Gate) -> Callable[..., Found]:
     """The evaluator of ``gate``'s class, or of the nearest FlowKit class it derives from."""
     table = _evaluators()
     return next((table[c] for c in type(gate).__mro__ if c in table), _by_flowkit)
