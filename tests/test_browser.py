@@ -41,7 +41,9 @@ def page(tmp_path) -> Path:
     return out
 
 
-def test_summary_page_renders_in_chromium(page):
+def open_page(path: Path, screenshot: Path | None = None) -> list[str]:
+    """Open ``path`` in headless Chromium; what a reader would find broken (images that do not load,
+    tables without rows, links to missing files). Saves a screenshot of the first screen."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
@@ -51,23 +53,40 @@ def test_summary_page_renders_in_chromium(page):
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,1600"):
         opts.add_argument(arg)
     driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    broken = []
     try:
-        driver.get(page.as_uri())
+        driver.get(path.as_uri())
         images = driver.find_elements(By.TAG_NAME, "img")
-        assert images
         for img in images:
             driver.execute_script("arguments[0].scrollIntoView();", img)
-            ok = driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0;", img)
-            assert ok, img.get_attribute("src")
-        tables = driver.find_elements(By.TAG_NAME, "table")
-        assert tables and all(t.is_displayed() and t.find_elements(By.CSS_SELECTOR, "tbody tr") for t in tables)
-        links = [a.get_attribute("href") for a in driver.find_elements(By.TAG_NAME, "a")]
-        assert links
-        for href in links:
-            url = urlparse(href)
-            if url.scheme == "file":
-                assert Path(unquote(url.path)).exists(), href
-        shot = page.with_name("summary.png")
-        assert driver.save_screenshot(str(shot)) and shot.read_bytes()[:4] == b"\x89PNG"
+            if not driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0;", img):
+                broken.append(f"image {img.get_attribute('alt') or img.get_attribute('src')[:60]}")
+        for table in driver.find_elements(By.TAG_NAME, "table"):
+            if not (table.is_displayed() and table.find_elements(By.CSS_SELECTOR, "tbody tr")):
+                broken.append(f"table {table.text[:60]!r}")
+        for a in driver.find_elements(By.TAG_NAME, "a"):
+            url = urlparse(a.get_attribute("href"))
+            if url.scheme == "file" and not Path(unquote(url.path)).exists():
+                broken.append(f"link {url.path}")
+        if not images:
+            broken.append("no images")
+        if screenshot is not None:
+            driver.execute_script("window.scrollTo(0, 0);")
+            driver.save_screenshot(str(screenshot))
     finally:
         driver.quit()
+    return broken
+
+
+def test_summary_page_renders_in_chromium(page):
+    shot = page.with_name("summary.png")
+    assert open_page(page, shot) == []
+    assert shot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_browser_check_finds_broken_pages(page):
+    page.write_text(page.read_text().replace("</body>", "<img src='gone.png' alt='gone'><a href='nope.tsv'>x</a>"
+                                             "<table class='tab'><thead><tr><th>a</th></tr></thead></table></body>"))
+    broken = open_page(page)
+    assert "image gone" in broken and any(b.endswith("nope.tsv") for b in broken)
+    assert any(b.startswith("table") for b in broken)
