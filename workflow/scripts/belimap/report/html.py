@@ -91,8 +91,8 @@ def figure_block(png: Path, out: Path, caption: str = "") -> str:
         return f"<p><em>(figure {esc(png.name)} missing)</em></p>"
     pdf = png.with_suffix(".pdf")
     link = f" <a href='{rel(pdf, out)}'>PDF</a>" if pdf.exists() else ""
-    return (f"<figure><img src='data:image/png;base64,{data}' alt='{esc(png.stem)}'>"
-            f"<figcaption>{esc(caption or png.stem.replace('_', ' '))}{link}</figcaption></figure>")
+    return (f"<figure><img src='data:image/png;base64,{data}' alt='{esc(png.name)}'>"
+            f"<figcaption>{esc(caption or png.stem.replace('_', ' '))} ({esc(png.name)}){link}</figcaption></figure>")
 
 
 def page(title: str, nav: list[tuple[str, str]], body: list[str]) -> str:
