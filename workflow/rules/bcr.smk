@@ -64,6 +64,7 @@ rule bcr_tables:
 
 rule bcr_figures:
     input:
+        figure_settings=FIGURE_SETTINGS,
         sharing="results/bcr/sharing.tsv",
         expansion="results/bcr/expansion.tsv",
         isotypes="results/bcr/isotypes.tsv",

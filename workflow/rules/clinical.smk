@@ -50,6 +50,7 @@ if CLINICAL:
 
     rule clinical_figures:
         input:
+            figure_settings=FIGURE_SETTINGS,
             consort="results/clinical/consort.tsv",
             activity="results/clinical/activity.tsv",
             response="results/clinical/response.tsv",

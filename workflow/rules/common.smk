@@ -94,6 +94,11 @@ VOCAB = [
 ]
 
 
+#: Palette and figure style, an input of every figure-only rule (editing it reruns only those; see
+#: rule figures in report.smk).
+FIGURE_SETTINGS = str(resource_path(config, "figures"))
+
+
 def env(name):
     """Path of a rule group's conda env (relative to the rules folder)."""
     return f"../../envs/{name}.yaml"

@@ -41,6 +41,7 @@ rule compare_composition:
 
 rule compare_composition_figures:
     input:
+        figure_settings=FIGURE_SETTINGS,
         tests="results/compare/composition_tests.tsv",
         composition="results/{modality}/composition.tsv",
         vocab=VOCAB,
@@ -121,7 +122,8 @@ rule compare_de:
 
 rule compare_volcano:
     input:
-        [f"results/compare/de/{s}/{t}.tsv" for s, t in DE_PAIRS],
+        de=[f"results/compare/de/{s}/{t}.tsv" for s, t in DE_PAIRS],
+        figure_settings=FIGURE_SETTINGS,
     output:
         volcanos=[
             report(

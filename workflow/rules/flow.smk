@@ -58,6 +58,7 @@ rule flow_gate:
 
 rule flow_sample_figures:
     input:
+        figure_settings=FIGURE_SETTINGS,
         fcs=input_path("flow"),
         keep="results/flow/samples/{sample}.keep.npy",
         qc="results/flow/samples/{sample}.qc.tsv",
@@ -117,6 +118,7 @@ rule flow_tables:
 
 rule flow_composition_figure:
     input:
+        figure_settings=FIGURE_SETTINGS,
         composition="results/flow/composition.tsv",
         vocab=VOCAB,
     output:

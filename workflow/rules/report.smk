@@ -11,9 +11,17 @@ rule report_summary:
         "logs/report/summary.log",
     params:
         files=sheet_rows(None),
-        cfg=cfg_sections("study", "drug", "tissues", "timepoints", "simulate"),
+        cfg=cfg_sections("study", "drug", "tissues", "timepoints", "simulate", "seed", "scrna", "compare", "flow", "bcr"),
     conda:
         env("report")
     script:
         "../scripts/report_summary.py"
 
+
+
+# `snakemake figures`: every figure of the study, redrawn from the saved tables and h5ad. Figure
+# rules take resources/figures.yaml (palette, style) as input, so editing it reruns them and nothing
+# upstream.
+rule figures:
+    input:
+        [p for p in final_outputs() if "/figures/" in p],

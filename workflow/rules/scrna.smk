@@ -105,6 +105,7 @@ rule scrna_composition:
 
 rule scrna_figures:
     input:
+        figure_settings=FIGURE_SETTINGS,
         h5ad="results/scrna/integrated.h5ad",
         bcells="results/scrna/bcells.h5ad",
         composition="results/scrna/composition.tsv",

@@ -8,7 +8,7 @@ def main(smk):
     from belimap.vocab import load_vocabulary
 
     cfg = smk.params.cfg
-    volcano_files(list(smk.input), load_vocabulary(cfg), pairs=smk.params.pairs, tissues=smk.params.tissues,
+    volcano_files(list(smk.input.de), load_vocabulary(cfg), pairs=smk.params.pairs, tissues=smk.params.tissues,
                   params=CompareParams.from_config(cfg), figures=list(smk.output.volcanos))
 
 

@@ -26,6 +26,11 @@ def run(snakemake: Any, main: Callable[[Any], None]) -> None:
     # sets for each job; scanpy is not imported here, since most jobs (flow, BCR, clinical) never
     # need it and its import costs seconds per job.
     try:
+        settings = getattr(snakemake.input, "figure_settings", None)
+        if settings:  # figure rules: the palette and style come from their input (resources/figures.yaml)
+            from belimap.pl.palette import apply_figure_settings
+
+            apply_figure_settings(settings)
         main(snakemake)
     except BelimapError as err:
         line = f"belimap: error: {err}"

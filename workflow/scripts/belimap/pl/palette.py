@@ -15,29 +15,38 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from belimap.config import ROOT  # noqa: E402
 from belimap.vocab import Vocabulary  # noqa: E402
 
-#: Paul Tol's "bright" qualitative scheme (colour-blind safe).
-TOL_BRIGHT = ["#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB"]
-#: An ordered, colour-blind-safe sequence for timepoints (light to dark: time goes on).
-TIME_SEQ = ["#FEC44F", "#FB9A29", "#EC7014", "#CC4C02", "#993404", "#662506"]
-#: Contrasts between groups (e.g. tissue pairs) in greys with distinct markers: never a group's colour.
-CONTRAST_GREYS = ["#000000", "#555555", "#999999"]
-CONTRAST_MARKERS = ["o", "s", "^", "D", "v", "P"]
+#: The figure settings file every figure rule takes as input (``resources.figures`` in the config).
+DEFAULT_SETTINGS = ROOT / "resources" / "figures.yaml"
 
-plt.rcParams.update({
-    "pdf.fonttype": 42,  # editable text in vector PDFs (journals ask for it)
-    "svg.fonttype": "none",
-    "font.size": 8,
-    "axes.titlesize": 9,
-    "axes.labelsize": 8,
-    "legend.fontsize": 7,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "figure.dpi": 100,
-    "savefig.dpi": 300,
-    "savefig.bbox": "tight",
-})
+#: Filled from the settings file (in place, so that importers keep seeing the current lists).
+TOL_BRIGHT: list[str] = []
+TIME_SEQ: list[str] = []
+CONTRAST_GREYS: list[str] = []
+CONTRAST_MARKERS: list[str] = []
+
+
+def apply_figure_settings(path: str | Path = DEFAULT_SETTINGS) -> None:
+    """Load the palette and matplotlib style from ``path`` (``resources/figures.yaml``)."""
+    import yaml
+
+    from belimap.errors import BelimapError
+
+    try:
+        settings = yaml.safe_load(Path(path).read_text()) or {}
+        pal, rc = settings["palette"], settings.get("rc", {})
+        for target, key in ((TOL_BRIGHT, "qualitative"), (TIME_SEQ, "timepoints"),
+                            (CONTRAST_GREYS, "contrast_greys"), (CONTRAST_MARKERS, "contrast_markers")):
+            target[:] = [str(v) for v in pal[key]]
+        plt.rcParams.update(rc)
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as err:
+        raise BelimapError(f"{path}: not a figure settings file (palette: qualitative, timepoints, "
+                           f"contrast_greys, contrast_markers; rc: matplotlib settings): {err}") from None
+
+
+apply_figure_settings()
 
 
 def tissue_colours(tissues: list[str]) -> dict[str, str]:
