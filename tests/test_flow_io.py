@@ -142,6 +142,16 @@ def test_inspect_command_on_fcs(real_dir, capsys):
     assert "APC-A=CD19" in out and "spillover: 8 x 8" in out
 
 
+def test_inspect_reads_fcs_by_magic_bytes_not_extension(real_dir, tmp_path, capsys):
+    """List-mode files named ``.lmd`` (Beckman Coulter) are FCS: dispatch on the content, not the name."""
+    from belimap.cli import main
+
+    lmd = tmp_path / "tube1.LMD"
+    lmd.write_bytes((real_dir / "facs_diva_test.fcs").read_bytes())
+    assert main(["inspect", str(lmd)]) == 0
+    assert "events: 83411" in capsys.readouterr().out
+
+
 def test_gating_a_real_file_matches_flowkit(real_dir):
     """A FACSDiva file ($SPILL, markers in $PnS) gated by marker name, compensated and logicle-transformed."""
     import flowkit as fk

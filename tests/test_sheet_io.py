@@ -35,7 +35,9 @@ def h5ad_file(tmp_path):
 
 
 def test_valid_sheet_orders_tissues_and_timepoints(tmp_path, cfg, h5ad_file):
-    sheet = write_sheet(tmp_path, [["S2", "P1", "synovium", "week12", "scrna", str(h5ad_file)],
+    other = tmp_path / "y.h5ad"
+    other.write_bytes(h5ad_file.read_bytes())
+    sheet = write_sheet(tmp_path, [["S2", "P1", "synovium", "week12", "scrna", str(other)],
                                    ["S1", "P1", "blood", "baseline", "scrna", str(h5ad_file)],
                                    ["S1", "P1", "blood", "baseline", "flow", str(h5ad_file)]])
     df = read_sample_sheet(sheet, cfg)
@@ -69,6 +71,23 @@ def test_duplicates_and_inconsistent_specimens(tmp_path, cfg, h5ad_file):
     clash = write_sheet(tmp_path, [["S1", "P1", "blood", "baseline", "scrna", f], ["S1", "P2", "blood", "baseline", "flow", f]])
     with pytest.raises(BelimapError, match="different patient/tissue/timepoint"):
         read_sample_sheet(clash, cfg)
+
+
+def test_careless_sheets_are_refused_with_the_right_words(tmp_path, cfg, h5ad_file):
+    f = str(h5ad_file)
+    comma = tmp_path / "comma.tsv"
+    comma.write_text(HEADER.replace("\t", ",") + ",".join(["S1", "P1", "blood", "baseline", "scrna", f]) + "\n")
+    with pytest.raises(BelimapError, match="not tab-separated"):
+        read_sample_sheet(comma, cfg)
+    spaced = write_sheet(tmp_path, [["S1", "P1", "blood ", "baseline", "scrna", f]])
+    with pytest.raises(BelimapError, match="row 1: column 'tissue': .*trailing whitespace"):
+        read_sample_sheet(spaced, cfg)
+    twice = write_sheet(tmp_path, [["S1", "P1", "blood", "baseline", "scrna", f], ["S2", "P1", "blood", "week12", "scrna", f]])
+    with pytest.raises(BelimapError, match="row 2: column 'path': .* already listed for specimen 'S1'"):
+        read_sample_sheet(twice, cfg)
+    climb = write_sheet(tmp_path, [["S1", "P1", "blood", "baseline", "scrna", "../../../etc/passwd"]])
+    with pytest.raises(BelimapError, match="climbs out of the study folder"):
+        read_sample_sheet(climb, cfg, base_dir=tmp_path)
 
 
 def test_missing_columns(tmp_path, cfg):

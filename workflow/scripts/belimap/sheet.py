@@ -46,8 +46,13 @@ def read_sample_sheet(
         raise BelimapError(f"{path}: the sample sheet has no rows")
     tissues, timepoints = list(cfg["tissues"]), list(cfg["timepoints"])
     base = Path(base_dir) if base_dir else Path.cwd()
+    seen: dict[Path, str] = {}
     for i, row in enumerate(df.to_dict("records"), start=1):
         where = f"{path} row {i}"
+        for col, value in row.items():
+            if value != value.strip():
+                raise BelimapError(f"{where}: column '{col}': value '{value}' has leading or trailing whitespace; "
+                                   "expected the value without spaces or tabs around it")
         record = {k: v for k, v in row.items() if v != ""}
         if "cells_per_ul" in record:
             try:
@@ -61,9 +66,16 @@ def read_sample_sheet(
             raise BelimapError(
                 f"{where}: column 'timepoint': '{row['timepoint']}' is not one of the config's timepoints {timepoints}"
             )
+        p = Path(row["path"])
+        if not p.is_absolute() and not (base / p).resolve().is_relative_to(base.resolve()):
+            raise BelimapError(f"{where}: column 'path': '{row['path']}' climbs out of the study folder {base}; "
+                               "expected a path inside it (or an absolute path)")
+        p = p if p.is_absolute() else base / p
+        first = seen.setdefault(p.resolve(), row["sample_id"])
+        if first != row["sample_id"]:
+            raise BelimapError(f"{where}: column 'path': '{row['path']}' is already listed for specimen '{first}'; "
+                               "expected each file under one specimen (one measurement counted once)")
         if check_files:
-            p = Path(row["path"])
-            p = p if p.is_absolute() else base / p
             if not simulated_path(cfg, row["path"]) and not p.exists():
                 raise BelimapError(f"{where}: column 'path': file '{row['path']}' does not exist")
     dup = df.duplicated(["sample_id", "modality"], keep=False)

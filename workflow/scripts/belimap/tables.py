@@ -62,6 +62,10 @@ def read_table(path: str | Path, required: list[str] | None = None, what: str = 
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise BelimapError(f"{path}: cannot be read as a tab-separated {what} ({err})") from None
     df.columns = [c.strip() for c in df.columns]
+    if required and len(df.columns) == 1 and ("," in df.columns[0] or ";" in df.columns[0]):
+        sep = "commas" if "," in df.columns[0] else "semicolons"
+        raise BelimapError(f"{path}: not tab-separated (the header row is split by {sep}); expected a tab-separated "
+                           f"{what} with columns {', '.join(required)}")
     missing = [c for c in (required or []) if c not in df.columns]
     if missing:
         raise BelimapError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(required or [])}")

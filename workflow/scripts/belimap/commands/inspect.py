@@ -19,13 +19,21 @@ def summarise_file(path: str | Path) -> dict:
     p = Path(path)
     if not p.exists():
         raise BelimapError(f"{p}: file not found")
-    if p.suffix.lower() == ".fcs":
+    if is_fcs(p):
         from belimap.flow import inspect_fcs
 
         return inspect_fcs(p)
     from belimap.scrna.io import summarise_counts
 
     return summarise_counts(p)
+
+
+def is_fcs(path: Path) -> bool:
+    """An FCS file by its magic bytes (``FCS2.0``/``FCS3.0``/``FCS3.1``), whatever its extension (``.lmd``...)."""
+    if not path.is_file():
+        return False
+    with open(path, "rb") as fh:
+        return fh.read(3) == b"FCS"
 
 
 def run(args: argparse.Namespace) -> int:
