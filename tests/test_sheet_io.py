@@ -125,6 +125,33 @@ def test_unknown_format_and_corrupt_file(tmp_path):
         read_counts(bad)
 
 
+def test_duplicate_barcodes_are_refused(tmp_path):
+    a = ad.AnnData(sp.csr_matrix(np.ones((4, 3), dtype=np.float32)))
+    a.obs_names = ["AAAC-1", "AAAG-1", "AAAC-1", "AAAT-1"]
+    path = tmp_path / "dup.h5ad"
+    a.write_h5ad(path)
+    with pytest.raises(BelimapError, match="1 cell barcode\\(s\\) appear more than once \\(e.g. 'AAAC-1'\\)"):
+        read_counts(path)
+
+
+def test_mtx_folder_with_short_features_file_names_it(tmp_path):
+    import gzip
+
+    import scipy.io
+
+    folder = tmp_path / "mtx"
+    folder.mkdir()
+    with gzip.open(folder / "matrix.mtx.gz", "wb") as fh:
+        scipy.io.mmwrite(fh, sp.coo_matrix(np.ones((5, 3))))  # 5 genes × 3 cells
+    with gzip.open(folder / "features.tsv.gz", "wt") as fh:
+        fh.write("".join(f"ENSG{i}\tG{i}\tGene Expression\n" for i in range(4)))
+    with gzip.open(folder / "barcodes.tsv.gz", "wt") as fh:
+        fh.write("".join(f"B{i}-1\n" for i in range(3)))
+    with pytest.raises(BelimapError, match="features.tsv.gz: 4 lines, but matrix.mtx.gz declares 5 genes") as err:
+        read_counts(folder)
+    assert "\n" not in str(err.value)
+
+
 def test_write_tsv_is_atomic(tmp_path):
     from belimap.tables import write_tsv
 

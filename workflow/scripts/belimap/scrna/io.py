@@ -39,6 +39,8 @@ def _read(p: Path) -> tuple[ad.AnnData, str]:
     import scanpy as sc
 
     fmt = detect_format(p)
+    if fmt == "10x_mtx":
+        check_mtx_dimensions(p)
     try:
         if fmt == "10x_h5":
             return sc.read_10x_h5(p), fmt
@@ -60,6 +62,10 @@ def read_counts(path: str | Path) -> ad.AnnData:
     if not p.exists():
         raise BelimapError(f"{p}: file not found")
     adata, _ = _read(p)
+    dup = adata.obs_names[adata.obs_names.duplicated()].unique()
+    if len(dup):
+        raise BelimapError(f"{p}: {len(dup)} cell barcode(s) appear more than once (e.g. '{dup[0]}'); "
+                           "expected one row per cell barcode")
     if "counts" in adata.layers:
         adata.X = adata.layers["counts"]
     adata.layers.clear()
@@ -68,6 +74,41 @@ def read_counts(path: str | Path) -> ad.AnnData:
     adata.X = sp.csr_matrix(adata.X, dtype=np.float32)
     check_counts(adata.X, p)
     return adata
+
+
+def _lines(folder: Path, stem: str) -> tuple[str, int] | None:
+    """Name and line count of ``stem.tsv(.gz)`` in a 10x MTX folder (None when absent)."""
+    import gzip
+
+    for name in (f"{stem}.tsv.gz", f"{stem}.tsv"):
+        f = folder / name
+        if f.exists():
+            with (gzip.open(f, "rt") if name.endswith(".gz") else open(f)) as fh:
+                return name, sum(1 for _ in fh)
+    return None
+
+
+def check_mtx_dimensions(folder: Path) -> None:
+    """Refuse a 10x MTX folder whose features/barcodes files disagree with the matrix header.
+
+    Read before scanpy so that the user sees which file is short, not a reshape error.
+    """
+    import gzip
+
+    mtx = folder / "matrix.mtx.gz" if (folder / "matrix.mtx.gz").exists() else folder / "matrix.mtx"
+    with (gzip.open(mtx, "rt") if mtx.suffix == ".gz" else open(mtx)) as fh:
+        line = next((ln for ln in fh if not ln.startswith("%")), "")
+    try:
+        n_genes, n_cells = (int(x) for x in line.split()[:2])
+    except ValueError:
+        raise BelimapError(f"{mtx}: no 'rows columns entries' header line; expected a MatrixMarket file") from None
+    for stems, expected, what in ((("features", "genes"), n_genes, "genes"), (("barcodes",), n_cells, "cells")):
+        found = next((r for r in map(lambda s: _lines(folder, s), stems) if r), None)
+        if found is None:
+            raise BelimapError(f"{folder}: no {stems[0]}.tsv(.gz); expected it beside {mtx.name}")
+        if found[1] != expected:
+            raise BelimapError(f"{folder / found[0]}: {found[1]} lines, but {mtx.name} declares {expected} {what}; "
+                               "expected one line per matrix " + ("row" if what == "genes" else "column"))
 
 
 def check_counts(X: sp.spmatrix | np.ndarray, where: str | Path) -> None:
