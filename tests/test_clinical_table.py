@@ -140,3 +140,13 @@ def test_empty_file_or_folder_is_one_line(tmp_path):
         read_clinical_table(empty, params=CLINICAL)
     with pytest.raises(BelimapError, match="is a folder; expected a tab-separated clinical table file"):
         read_clinical_table(tmp_path, params=CLINICAL)
+
+
+def test_a_missing_sledai_descriptor_column_is_refused_not_scored_blank(demo, tmp_path):
+    df = _rows(demo).head(3)
+    if "sledai2k_total" in df.columns:
+        df = df.drop(columns="sledai2k_total")
+    with pytest.raises(BelimapError, match="SLEDAI-2K descriptor column\\(s\\) arthritis missing and no 'sledai2k_total'"):
+        read_clinical_table(_write(tmp_path, df.drop(columns="arthritis")), params=CLINICAL)
+    df["sledai2k_total"] = ""
+    assert len(read_clinical_table(_write(tmp_path, df.drop(columns="arthritis")), params=CLINICAL)) == 3

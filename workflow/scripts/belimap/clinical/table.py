@@ -68,6 +68,19 @@ def _convert(value: str, prop: dict, where: str, col: str) -> str | int | float:
     return value
 
 
+def refuse_partial_sledai(df: pd.DataFrame, path: Path, facts: ClinicalFacts) -> None:
+    """Refuse a table with some but not all 24 SLEDAI-2K descriptor columns and no ``sledai2k_total``.
+
+    Without this, every visit's SLEDAI-2K would be blank and the outcomes built on it (SRI-4, LLDAS)
+    would silently read as not met instead of failing where the column went missing.
+    """
+    names = list(facts.sledai_weights)
+    missing = [c for c in names if c not in df.columns]
+    if missing and len(missing) < len(names) and "sledai2k_total" not in df.columns:
+        raise BelimapError(f"{path}: SLEDAI-2K descriptor column(s) {', '.join(missing)} missing and no "
+                           f"'sledai2k_total' column; expected all {len(names)} descriptors or a total")
+
+
 def read_clinical_table(path: str | Path, *, params: ClinicalParams, facts: ClinicalFacts | None = None
                         ) -> pd.DataFrame:
     """Read, validate and type the clinical table.
@@ -82,6 +95,7 @@ def read_clinical_table(path: str | Path, *, params: ClinicalParams, facts: Clin
     schema = table_schema(facts)
     df = read_table(path, ["patient_id", "visit"], "clinical table")
     refuse_identifiers(df, path, schema)
+    refuse_partial_sledai(df, path, facts)
     if df.empty:
         raise BelimapError(f"{path}: the clinical table has no rows")
     visits = list(params.visits)
