@@ -177,3 +177,15 @@ def test_gating_a_real_file_matches_flowkit(real_dir):
         name, gpath = keys[gid]
         assert np.array_equal(ref.get_gate_membership(name, gate_path=gpath), ours.masks[gid]), gid
     assert ours.count("cells") > 1000 and 0 < ours.count("CD19pos") < ours.count("cells")
+
+
+@pytest.mark.parametrize("keyword, old, new", [(b"$TOT", b"83411", b"93411"), (b"$PAR", b"12", b"11")])
+def test_tot_or_par_disagreeing_with_the_data_segment_is_named(real_dir, tmp_path, keyword, old, new):
+    """An edited or truncated file: one line naming $TOT/$PAR and the segment size, not a numpy reshape error."""
+    raw = (real_dir / "facs_diva_test.fcs").read_bytes()
+    delim = raw[raw.find(keyword) + 4:raw.find(keyword) + 5]
+    bad = tmp_path / "edited.fcs"
+    bad.write_bytes(raw.replace(keyword + delim + old, keyword + delim + new, 1))
+    with pytest.raises(BelimapError, match=r"TEXT declares \$TOT=\d+ events × \$PAR=\d+ channels .* DATA segment") as err:
+        read_fcs(bad)
+    assert "reshape" not in str(err.value)

@@ -75,6 +75,30 @@ def _open(path: Path, dataset: int, only_text: bool) -> tuple[flowio.FlowData, i
         return sets[dataset], len(sets)
 
 
+def check_data_segment(fd: flowio.FlowData, path: Path) -> None:
+    """Refuse a list-mode data set whose ``$TOT`` × ``$PAR`` × bit widths disagree with its DATA segment.
+
+    flowio reshapes without looking at ``$TOT`` (a wrong count passes silently) and a wrong ``$PAR``
+    surfaces as a numpy reshape error; this names the keywords instead. One byte of slack covers the
+    off-by-one ``$ENDDATA`` that several instruments write.
+    """
+    text, head = fd.text, fd.header
+    if text.get("mode", "L").strip().upper() != "L":
+        return
+    try:
+        tot, par = int(text["tot"]), int(text["par"])
+        dtype = text.get("datatype", "F").strip().upper()
+        widths = {"F": [32] * par, "D": [64] * par}.get(dtype) or [int(text[f"p{i}b"]) for i in range(1, par + 1)]
+        start = int(head.get("data_start") or text.get("begindata", 0))
+        stop = int(head.get("data_stop") or text.get("enddata", 0))
+    except (KeyError, ValueError):
+        return  # flowio reports a missing keyword in its own words
+    declared, segment = tot * sum(widths) // 8, stop - start + 1
+    if stop > 0 and not declared <= segment <= declared + 1:
+        raise BelimapError(f"{path}: TEXT declares $TOT={tot} events × $PAR={par} channels = {declared} bytes, but the "
+                           f"DATA segment holds {segment} bytes; expected them to agree (truncated or edited file?)")
+
+
 def read_fcs(path: str | Path, *, channel_markers: dict[str, str] | None = None, dataset: int = 0,
              only_text: bool = False) -> FcsData:
     """Read one data set of an FCS file; marker names from ``$PnS`` unless ``channel_markers`` maps a ``$PnN``.
@@ -87,6 +111,7 @@ def read_fcs(path: str | Path, *, channel_markers: dict[str, str] | None = None,
         raise BelimapError(f"{p}: file not found")
     try:
         fd, n_sets = _open(p, dataset, only_text)
+        check_data_segment(fd, p)
         events = np.empty((0, 0)) if only_text else fd.as_array(preprocess=True)
     except BelimapError:
         raise
