@@ -56,3 +56,25 @@ def test_sample_with_almost_no_bcells_is_kept_with_empty_fractions(tmp_path):
     assert len(b) == 3 and (b["n_bcells"] == 0).all() and b["fraction"].isna().all()
     a = tab[tab["sample_id"] == "a"].set_index("subset")
     assert a.loc["naive", "fraction"] == 2 / 3 and a.loc["plasmablast", "n_cells"] == 0
+
+
+def test_deleting_a_subsets_markers_warns_and_never_reports_zero(annotated_study):
+    """A subset whose markers are all missing is named in the notes and absent from the table, not 0 %."""
+    from dataclasses import replace
+
+    from belimap.scrna.annotate import warn_absent_markers
+
+    vocab = annotated_study["vocab"]
+    gone = replace(vocab, subsets=tuple(replace(s, up=("NOT_A_GENE1",), down=("NOT_A_GENE2",))
+                                        if s.id == "transitional" else s for s in vocab.subsets))
+    adata = annotated_study["adata"].copy()
+    adata.uns["notes"] = []
+    assert warn_absent_markers(adata, gone) == ["transitional"]
+    notes = " ".join(adata.uns["notes"])
+    assert "transitional: NOT_A_GENE1, NOT_A_GENE2" in notes and "transitional cannot be called" in notes
+    from belimap.sheet import specimens
+
+    comp, _ = scrna.compositions(adata, specimens(annotated_study["sheet"]), gone)
+    assert "transitional" not in set(comp["subset"]) and len(comp) > 0
+    # the real vocabulary on the same data: every subset callable, nothing left out
+    assert warn_absent_markers(adata, vocab) == []

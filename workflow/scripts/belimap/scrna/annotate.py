@@ -59,6 +59,34 @@ def _score(adata: ad.AnnData, genes: list[str], seed: int) -> np.ndarray:
                              score_name="_s").obs["_s"].to_numpy()
 
 
+def absent_markers(var_names: pd.Index, vocab: Vocabulary) -> tuple[dict[str, list[str]], list[str]]:
+    """(absent markers per subset, subsets that cannot be called) for this gene list.
+
+    A subset none of whose ``up`` markers is measured can never win its score: report it as not
+    callable rather than let it show 0 % as if that were biology.
+    """
+    present = set(var_names)
+    absent = {s.id: [g for g in (*s.up, *s.down) if g not in present] for s in vocab.subsets}
+    uncallable = [s.id for s in vocab.subsets if not any(g in present for g in s.up)]
+    return {k: v for k, v in absent.items() if v}, uncallable
+
+
+def warn_absent_markers(adata: ad.AnnData, vocab: Vocabulary) -> list[str]:
+    """Note every vocabulary marker absent from the data and the subsets that cannot be called.
+
+    Stores the uncallable subsets in ``uns['uncallable_subsets']``; returns them.
+    """
+    absent, uncallable = absent_markers(adata.var_names, vocab)
+    if absent:
+        listed = "; ".join(f"{sid}: {', '.join(genes)}" for sid, genes in absent.items())
+        note(adata, f"B-cell subset markers absent from the data ({listed})")
+    if uncallable:
+        note(adata, f"subset(s) {', '.join(uncallable)} cannot be called: none of their 'up' markers is in the data; "
+                    "they are left out of the composition table, not reported as 0 %")
+    adata.uns["uncallable_subsets"] = list(uncallable)
+    return uncallable
+
+
 def label_lineages(adata: ad.AnnData, vocab: Vocabulary, *, seed: int, cluster_key: str = "leiden") -> None:
     """Label each cluster with its best-scoring lineage, in place.
 
@@ -86,6 +114,7 @@ def label_bcell_subsets(adata: ad.AnnData, vocab: Vocabulary, *, params: BcellPa
     if it belongs to the cell's lineage (B or plasma) and, where the vocabulary restricts it
     (germinal centre: lymph node), to the cell's tissue.
     """
+    warn_absent_markers(adata, vocab)
     is_b = adata.obs["lineage"].isin(vocab.bcell_lineages).to_numpy()
     adata.obs["bcell_subset"] = ""
     bcells = adata[is_b].copy()
