@@ -78,3 +78,29 @@ def test_deleting_a_subsets_markers_warns_and_never_reports_zero(annotated_study
     assert "transitional" not in set(comp["subset"]) and len(comp) > 0
     # the real vocabulary on the same data: every subset callable, nothing left out
     assert warn_absent_markers(adata, vocab) == []
+
+
+def test_ig_and_tr_v_genes_never_become_highly_variable():
+    """An expanded clone's V gene is the most variable gene of all, yet must not drive the embedding."""
+    import anndata as ad
+    import scipy.sparse as sp
+
+    from belimap.scrna.embed import IntegrateParams, embed, normalise
+
+    rng = np.random.default_rng(0)
+    X = rng.poisson(2, (120, 60)).astype(np.float32)
+    X[:20, 0] = 300  # one expanded clone's IGHV
+    X[20:30, 1] = 300  # and a T-cell clone's TRBV
+    adata = ad.AnnData(sp.csr_matrix(X))
+    adata.var_names = ["IGHV3-23", "TRBV20-1", *[f"G{i}" for i in range(58)]]
+    adata.obs["sample_id"] = "S1"
+    normalise(adata)
+    kw = dict(n_top_genes=20, n_comps=5, integrate=IntegrateParams(method="none", key="sample_id"), n_neighbors=10,
+              resolution=0.5, seed=0)
+    # without exclusion the two V genes are among the HVGs ...
+    plain = adata.copy()
+    embed(plain, **kw)
+    assert plain.var.loc[["IGHV3-23", "TRBV20-1"], "highly_variable"].all()
+    embed(adata, **kw, hvg_exclude="^(IG[HKL]V|TR[ABDG]V)")  # ... with it, never
+    assert not adata.var.loc[["IGHV3-23", "TRBV20-1"], "highly_variable"].any()
+    assert adata.var["highly_variable"].sum() >= 15

@@ -105,7 +105,8 @@ def label_lineages(adata: ad.AnnData, vocab: Vocabulary, *, seed: int, cluster_k
 
 
 def label_bcell_subsets(adata: ad.AnnData, vocab: Vocabulary, *, params: BcellParams, integrate: IntegrateParams,
-                        n_neighbors: int, n_top_genes: int, seed: int, min_cells: int = 30) -> ad.AnnData:
+                        n_neighbors: int, n_top_genes: int, seed: int, min_cells: int = 30,
+                        hvg_exclude: str = "") -> ad.AnnData:
     """Re-embed the B lineage and label its cells with subsets; returns the B-lineage AnnData.
 
     Writes ``obs['bcell_subset']`` on ``adata`` ("" outside the B lineage). The returned object
@@ -125,7 +126,7 @@ def label_bcell_subsets(adata: ad.AnnData, vocab: Vocabulary, *, params: BcellPa
     scores = marker_scores(bcells, sets, seed=seed)
     if bcells.n_obs >= min_cells:
         embed(bcells, n_top_genes=n_top_genes, n_comps=params.n_comps, integrate=integrate, n_neighbors=n_neighbors,
-              resolution=params.resolution, seed=seed, key_added="bcell_cluster")
+              resolution=params.resolution, seed=seed, key_added="bcell_cluster", hvg_exclude=hvg_exclude)
         smooth = _smooth(scores.to_numpy(), bcells.obsp["connectivities"])
     else:
         note(adata, f"only {bcells.n_obs} B-lineage cells (< {min_cells}): subsets labelled per cell without re-embedding")

@@ -27,9 +27,10 @@ class IntegrateParams:
 
 @parameters("scrna", "hvg")
 class HvgParams:
-    """``scrna.hvg``."""
+    """``scrna.hvg``: how many genes, and which never count (``exclude``: a regex on gene symbols)."""
 
     n_top_genes: int
+    exclude: str
 
 
 @parameters("scrna", "pca")
@@ -86,11 +87,13 @@ def harmony(adata: ad.AnnData, key: str, *, seed: int, basis: str = "X_pca", out
 
 
 def embed(adata: ad.AnnData, *, n_top_genes: int, n_comps: int, integrate: IntegrateParams, n_neighbors: int,
-          resolution: float, seed: int, key_added: str = "leiden") -> None:
+          resolution: float, seed: int, key_added: str = "leiden", hvg_exclude: str = "") -> None:
     """HVG → PCA → (Harmony) → neighbours → UMAP → Leiden on a log-normalised AnnData, in place.
 
     Writes ``var['highly_variable']``, ``obsm['X_pca']`` (and ``obsm['X_pca_harmony']``),
-    ``obsp['connectivities'|'distances']``, ``obsm['X_umap']`` and ``obs[key_added]``.
+    ``obsp['connectivities'|'distances']``, ``obsm['X_umap']`` and ``obs[key_added]``. Genes matching
+    ``hvg_exclude`` (by default IG/TR V genes, which mark clonotypes rather than cell states) are never
+    highly variable, so expanded clones do not form their own clusters.
     """
     import scanpy as sc
 
@@ -102,6 +105,8 @@ def embed(adata: ad.AnnData, *, n_top_genes: int, n_comps: int, integrate: Integ
         elif key_added == "leiden":  # say it once, for the study-level embedding
             note(adata, f"integration skipped: one level of '{integrate.key}'")
     sc.pp.highly_variable_genes(adata, n_top_genes=n_top, flavor="seurat", batch_key=batch)
+    if hvg_exclude:
+        adata.var.loc[adata.var_names.str.match(hvg_exclude), "highly_variable"] = False
     n_comps = int(min(n_comps, adata.n_obs - 1, int(adata.var["highly_variable"].sum()) - 1))
     sc.pp.pca(adata, n_comps=n_comps, mask_var="highly_variable", random_state=seed)
     use_rep = harmony(adata, integrate.key, seed=seed) if batch else "X_pca"

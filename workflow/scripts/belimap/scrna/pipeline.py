@@ -120,7 +120,7 @@ def integrate(adata: ad.AnnData, *, params: ScrnaParams) -> ad.AnnData:
         raise BelimapError(
             f"scRNA-seq: only {adata.n_obs} cells passed QC, fewer than scrna.min_cells_for_integration "
             f"({params.min_cells_for_integration}); lower it or add samples")
-    embed(adata, n_top_genes=params.hvg.n_top_genes, n_comps=params.pca.n_comps, integrate=params.integrate,
+    embed(adata, n_top_genes=params.hvg.n_top_genes, hvg_exclude=params.hvg.exclude, n_comps=params.pca.n_comps, integrate=params.integrate,
           n_neighbors=params.neighbors.n_neighbors, resolution=params.leiden.resolution, seed=params.seed)
     return adata
 
@@ -135,7 +135,7 @@ def annotate(adata: ad.AnnData, vocab: Vocabulary, *, params: ScrnaParams) -> ad
     label_lineages(adata, vocab, seed=params.seed)
     bcells = label_bcell_subsets(adata, vocab, params=params.bcells, integrate=params.integrate,
                                  n_neighbors=params.neighbors.n_neighbors, n_top_genes=params.hvg.n_top_genes,
-                                 seed=params.seed)
+                                 hvg_exclude=params.hvg.exclude, seed=params.seed)
     adata.obs["bcell_subset"] = adata.obs["bcell_subset"].astype(str)
     store_colours(adata, vocab)
     if bcells.n_obs:
