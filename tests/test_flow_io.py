@@ -186,6 +186,7 @@ def test_tot_or_par_disagreeing_with_the_data_segment_is_named(real_dir, tmp_pat
     delim = raw[raw.find(keyword) + 4:raw.find(keyword) + 5]
     bad = tmp_path / "edited.fcs"
     bad.write_bytes(raw.replace(keyword + delim + old, keyword + delim + new, 1))
-    with pytest.raises(BelimapError, match=r"TEXT declares \$TOT=\d+ events × \$PAR=\d+ channels .* DATA segment") as err:
+    declared = r"TEXT declares \$TOT=\d+ events × \$PAR=\d+ channels .* DATA segment"
+    with pytest.raises(BelimapError, match=declared) as err:
         read_fcs(bad)
     assert "reshape" not in str(err.value)

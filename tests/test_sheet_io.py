@@ -82,7 +82,8 @@ def test_careless_sheets_are_refused_with_the_right_words(tmp_path, cfg, h5ad_fi
     spaced = write_sheet(tmp_path, [["S1", "P1", "blood ", "baseline", "scrna", f]])
     with pytest.raises(BelimapError, match="row 1: column 'tissue': .*trailing whitespace"):
         read_sample_sheet(spaced, cfg)
-    twice = write_sheet(tmp_path, [["S1", "P1", "blood", "baseline", "scrna", f], ["S2", "P1", "blood", "week12", "scrna", f]])
+    twice = write_sheet(tmp_path, [["S1", "P1", "blood", "baseline", "scrna", f],
+                                   ["S2", "P1", "blood", "week12", "scrna", f]])
     with pytest.raises(BelimapError, match="row 2: column 'path': .* already listed for specimen 'S1'"):
         read_sample_sheet(twice, cfg)
     climb = write_sheet(tmp_path, [["S1", "P1", "blood", "baseline", "scrna", "../../../etc/passwd"]])

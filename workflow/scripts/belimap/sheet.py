@@ -46,6 +46,7 @@ def read_sample_sheet(
         raise BelimapError(f"{path}: the sample sheet has no rows")
     tissues, timepoints = list(cfg["tissues"]), list(cfg["timepoints"])
     base = Path(base_dir) if base_dir else Path.cwd()
+    root = base.resolve()
     seen: dict[Path, str] = {}
     for i, row in enumerate(df.to_dict("records"), start=1):
         where = f"{path} row {i}"
@@ -66,12 +67,13 @@ def read_sample_sheet(
             raise BelimapError(
                 f"{where}: column 'timepoint': '{row['timepoint']}' is not one of the config's timepoints {timepoints}"
             )
-        p = Path(row["path"])
-        if not p.is_absolute() and not (base / p).resolve().is_relative_to(base.resolve()):
+        given = Path(row["path"])
+        p = given if given.is_absolute() else base / given
+        resolved = p.resolve()
+        if not given.is_absolute() and not resolved.is_relative_to(root):
             raise BelimapError(f"{where}: column 'path': '{row['path']}' climbs out of the study folder {base}; "
                                "expected a path inside it (or an absolute path)")
-        p = p if p.is_absolute() else base / p
-        first = seen.setdefault(p.resolve(), row["sample_id"])
+        first = seen.setdefault(resolved, row["sample_id"])
         if first != row["sample_id"]:
             raise BelimapError(f"{where}: column 'path': '{row['path']}' is already listed for specimen '{first}'; "
                                "expected each file under one specimen (one measurement counted once)")

@@ -88,7 +88,9 @@ def check_data_segment(fd: flowio.FlowData, path: Path) -> None:
     try:
         tot, par = int(text["tot"]), int(text["par"])
         dtype = text.get("datatype", "F").strip().upper()
-        widths = {"F": [32] * par, "D": [64] * par}.get(dtype) or [int(text[f"p{i}b"]) for i in range(1, par + 1)]
+        # $DATATYPE F/D fix every width; I (and A) take each channel's $PnB
+        fixed = {"F": 32, "D": 64}.get(dtype)
+        widths = [fixed] * par if fixed else [int(text[f"p{i}b"]) for i in range(1, par + 1)]
         start = int(head.get("data_start") or text.get("begindata", 0))
         stop = int(head.get("data_stop") or text.get("enddata", 0))
     except (KeyError, ValueError):

@@ -126,7 +126,8 @@ def label_bcell_subsets(adata: ad.AnnData, vocab: Vocabulary, *, params: BcellPa
     scores = marker_scores(bcells, sets, seed=seed)
     if bcells.n_obs >= min_cells:
         embed(bcells, n_top_genes=n_top_genes, n_comps=params.n_comps, integrate=integrate, n_neighbors=n_neighbors,
-              resolution=params.resolution, seed=seed, key_added="bcell_cluster", hvg_exclude=hvg_exclude)
+              resolution=params.resolution, seed=seed, key_added="bcell_cluster",
+              hvg_exclude=hvg_exclude)
         smooth = _smooth(scores.to_numpy(), bcells.obsp["connectivities"])
     else:
         note(adata, f"only {bcells.n_obs} B-lineage cells (< {min_cells}): subsets labelled per cell without re-embedding")

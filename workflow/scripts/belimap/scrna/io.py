@@ -76,16 +76,16 @@ def read_counts(path: str | Path) -> ad.AnnData:
     return adata
 
 
-def _lines(folder: Path, stem: str) -> tuple[str, int] | None:
-    """Name and line count of ``stem.tsv(.gz)`` in a 10x MTX folder (None when absent)."""
+def _first_file(folder: Path, names: tuple[str, ...]) -> Path | None:
+    """The first of ``names`` (with or without ``.gz``) present in ``folder``, as 10x writes either."""
+    return next((folder / n for name in names for n in (f"{name}.gz", name) if (folder / n).exists()), None)
+
+
+def _text(path: Path):
+    """Open a 10x text file, gzipped or not, for reading lines."""
     import gzip
 
-    for name in (f"{stem}.tsv.gz", f"{stem}.tsv"):
-        f = folder / name
-        if f.exists():
-            with (gzip.open(f, "rt") if name.endswith(".gz") else open(f)) as fh:
-                return name, sum(1 for _ in fh)
-    return None
+    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
 
 
 def check_mtx_dimensions(folder: Path) -> None:
@@ -93,22 +93,23 @@ def check_mtx_dimensions(folder: Path) -> None:
 
     Read before scanpy so that the user sees which file is short, not a reshape error.
     """
-    import gzip
-
-    mtx = folder / "matrix.mtx.gz" if (folder / "matrix.mtx.gz").exists() else folder / "matrix.mtx"
-    with (gzip.open(mtx, "rt") if mtx.suffix == ".gz" else open(mtx)) as fh:
+    mtx = _first_file(folder, ("matrix.mtx",))  # detect_format found one
+    with _text(mtx) as fh:
         line = next((ln for ln in fh if not ln.startswith("%")), "")
     try:
         n_genes, n_cells = (int(x) for x in line.split()[:2])
     except ValueError:
         raise BelimapError(f"{mtx}: no 'rows columns entries' header line; expected a MatrixMarket file") from None
-    for stems, expected, what in ((("features", "genes"), n_genes, "genes"), (("barcodes",), n_cells, "cells")):
-        found = next((r for r in map(lambda s: _lines(folder, s), stems) if r), None)
+    for names, expected, what, axis in ((("features.tsv", "genes.tsv"), n_genes, "genes", "row"),
+                                        (("barcodes.tsv",), n_cells, "cells", "column")):
+        found = _first_file(folder, names)
         if found is None:
-            raise BelimapError(f"{folder}: no {stems[0]}.tsv(.gz); expected it beside {mtx.name}")
-        if found[1] != expected:
-            raise BelimapError(f"{folder / found[0]}: {found[1]} lines, but {mtx.name} declares {expected} {what}; "
-                               "expected one line per matrix " + ("row" if what == "genes" else "column"))
+            raise BelimapError(f"{folder}: no {names[0]}(.gz); expected it beside {mtx.name}")
+        with _text(found) as fh:
+            n_lines = sum(1 for _ in fh)
+        if n_lines != expected:
+            raise BelimapError(f"{found}: {n_lines} lines, but {mtx.name} declares {expected} {what}; "
+                               f"expected one line per matrix {axis}")
 
 
 def check_counts(X: sp.spmatrix | np.ndarray, where: str | Path) -> None:

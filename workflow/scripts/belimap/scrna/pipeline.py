@@ -120,8 +120,9 @@ def integrate(adata: ad.AnnData, *, params: ScrnaParams) -> ad.AnnData:
         raise BelimapError(
             f"scRNA-seq: only {adata.n_obs} cells passed QC, fewer than scrna.min_cells_for_integration "
             f"({params.min_cells_for_integration}); lower it or add samples")
-    embed(adata, n_top_genes=params.hvg.n_top_genes, hvg_exclude=params.hvg.exclude, n_comps=params.pca.n_comps, integrate=params.integrate,
-          n_neighbors=params.neighbors.n_neighbors, resolution=params.leiden.resolution, seed=params.seed)
+    embed(adata, n_top_genes=params.hvg.n_top_genes, hvg_exclude=params.hvg.exclude, n_comps=params.pca.n_comps,
+          integrate=params.integrate, n_neighbors=params.neighbors.n_neighbors, resolution=params.leiden.resolution,
+          seed=params.seed)
     return adata
 
 
