@@ -159,3 +159,64 @@ def test_eular_acr_2019_entry_domain_maximum_and_clinical_item():
     # immunological items only (score 10) without a clinical item: not classified
     got = eular_acr_2019(_items([e + "ana_ge_1_80", e + "anti_dsDNA_or_anti_Sm", e + "low_C3_and_low_C4"]), FACTS)
     assert got == (0.0, 10.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# SRI-4 under non-responder imputation (discontinued / rescue / missed visit / data cut-off)
+# ----------------------------------------------------------------------------------------------
+def _course(pid: str, baseline: str, visits: dict[str, dict], drop: int = 6) -> list[dict]:
+    """Rows of one patient: baseline SLEDAI-2K 12 (arthritis, rash, proteinuria, alopecia), PGA 2."""
+    base = _row(arthritis=1, rash=1, proteinuria=1, alopecia=1)
+    rows = [{"patient_id": pid, "visit": "baseline", "visit_date": baseline, **base, "pga": 2.0,
+             "bilag_new_a": 0, "bilag_new_b": 0}]
+    for visit, extra in visits.items():
+        after = _row(arthritis=0 if drop >= 4 else 1, rash=0 if drop >= 6 else 1, proteinuria=1, alopecia=1)
+        rows.append({"patient_id": pid, "visit": visit, **after, "pga": 1.5, "bilag_new_a": 0, "bilag_new_b": 0,
+                     **extra})
+    return rows
+
+
+def _response(rows: list[dict], **clinical) -> pd.DataFrame:
+    from belimap.clinical.activity import response_table
+    from belimap.clinical.params import ClinicalParams
+
+    table = pd.DataFrame(rows)
+    params = ClinicalParams.from_config({"clinical": {"data_cutoff": "2026-06-30", **clinical}})
+    resp = response_table(table, activity_table(table, FACTS), list(dict.fromkeys(table["patient_id"])), FACTS,
+                          params=params)
+    return resp.set_index("patient_id")
+
+
+def test_nri_discontinued_rescue_missed_and_future_visits():
+    rows = (_course("R1", "2025-01-10", {"week12": {}, "week48": {}})                       # SRI-4 responder
+            + _course("D1", "2025-01-10", {"week12": {"discontinued": 1}})                # withdrew at week 12
+            + _course("X1", "2025-01-10", {"week24": {"rescue": 1}, "week48": {}})          # responds, but rescued
+            + _course("M1", "2025-01-10", {"week12": {}})                                 # week 48 due, missing
+            + _course("P1", "2026-01-05", {"week12": {}}))                                # week 48 after cut-off
+    resp = _response(rows)
+    assert resp.loc["R1", "status"] == "responder" and resp.loc["R1", "imputed"] == ""
+    for pid, why in (("D1", "discontinued"), ("X1", "rescue"), ("M1", "missed_visit")):
+        assert resp.loc[pid, "status"] == "non_responder", pid
+        assert resp.loc[pid, "imputed"] == why and "non-responder imputation" in resp.loc[pid, "status_reason"]
+    assert resp.loc["X1", "sri4"] == 1.0  # the visit itself met SRI-4: the estimand, not the data, says no
+    assert resp.loc["P1", "status"] == "pending" and "after the data cut-off 2026-06-30" in resp.loc["P1", "status_reason"]
+
+
+def test_nri_window_and_no_cutoff():
+    # week 48 planned at day 336 (2026-06-01 for this baseline) + 28-day window = 2026-06-29: due by the cut-off
+    rows = _course("M2", "2025-06-30", {"week12": {}})
+    assert _response(rows).loc["M2", "status"] == "non_responder"
+    assert _response(rows, visit_window_days=60).loc["M2", "status"] == "pending"
+    no_cutoff = _response(rows, data_cutoff=None).loc["M2"]
+    assert no_cutoff["status"] == "pending" and "data_cutoff" in no_cutoff["status_reason"]
+    # an event after the response visit does not change the outcome
+    late = _course("L1", "2025-01-10", {"week48": {}}) + [{"patient_id": "L1", "visit": "week52", "discontinued": 1}]
+    assert _response(late, visits=["screening", "baseline", "week12", "week24", "week48", "week52"]
+                     ).loc["L1", "status"] == "responder"
+
+
+def test_nri_bad_date_is_one_line_error():
+    from belimap.errors import BelimapError
+
+    with pytest.raises(BelimapError, match=r"patient B1, baseline visit_date: '2025-13-40' is not a date"):
+        _response(_course("B1", "2025-13-40", {"week12": {}}))

@@ -56,14 +56,13 @@ def eligibility_agreement(eligibility: pd.DataFrame, truth: pd.DataFrame) -> pd.
 def response_agreement(response: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """Per enrolled patient of the truth: SRI-4 status found vs the simulated outcome.
 
-    ``truth``: ``truth/clinical_patients.tsv`` (``role, sri4, pending``). The true status is
-    ``pending`` for a patient whose response visit the simulator withheld, else responder /
-    non_responder by the simulated SRI-4.
+    ``truth``: ``truth/clinical_patients.tsv`` (``role, status``): ``pending`` for a patient whose response
+    visit lies after the cut-off, ``non_responder`` for the simulated dropouts, rescues and missed visits
+    (non-responder imputation), else responder / non_responder by the simulated SRI-4.
     """
     t = _by_patient(truth[truth["role"] == "enrolled"])
     got = _by_patient(response)["status"]
-    true = pd.Series(np.where(t["pending"].astype(int) == 1, "pending",
-                              np.where(t["sri4"].astype(float) == 1, "responder", "non_responder")), index=t.index)
+    true = t["status"].astype(str)
     found = got.reindex(t.index).fillna("")
     return pd.DataFrame({"patient_id": t.index, "status": found.to_numpy(), "status_truth": true.to_numpy(),
                          "agrees": (found == true).to_numpy()})

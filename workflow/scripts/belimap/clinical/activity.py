@@ -18,6 +18,7 @@ from belimap.clinical.facts import ClinicalFacts
 from belimap.clinical.logic import all_of, any_of, is_unknown
 from belimap.clinical.params import ClinicalParams
 from belimap.clinical.table import first_available, visit_rows
+from belimap.errors import BelimapError
 
 
 def _get(row: pd.Series | dict, col: str) -> float:
@@ -190,34 +191,87 @@ def sri4(baseline: dict, response: dict, facts: ClinicalFacts) -> dict[str, floa
 
 
 RESPONSE_COLUMNS = ["patient_id", "arm", "baseline_sledai2k", "response_sledai2k", "sledai2k_drop", "bilag_new_a",
-                    "bilag_new_b", "pga_change", "sri4", "lldas", "status"]
+                    "bilag_new_b", "pga_change", "sri4", "lldas", "status", "imputed", "status_reason"]
+
+
+def _intercurrent_event(rows: pd.DataFrame, params: ClinicalParams) -> str:
+    """``discontinued`` / ``rescue`` when the patient has that flag at a visit after baseline up to the response
+    visit (the trial's intercurrent events that make a patient a non-responder), else ``""``."""
+    order = {v: i for i, v in enumerate(params.visits)}
+    lo, hi = order[params.baseline_visit], order[params.response_visit]
+    window = rows[rows["visit"].astype(str).map(order).between(lo, hi)]
+    for flag in ("discontinued", "rescue"):
+        if flag in window and (pd.to_numeric(window[flag], errors="coerce") == 1).any():
+            return flag
+    return ""
+
+
+def _date(value: object, where: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(str(value).strip())
+    except ValueError:
+        raise BelimapError(f"{where}: {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _missing_visit_status(pid: str, base_date: object, params: ClinicalParams) -> tuple[str, str]:
+    """Status of a patient with no response visit and no intercurrent event: pending only when the visit is
+    not yet due at the data cut-off; a missed visit is non-response (non-responder imputation)."""
+    visit = params.response_visit
+    if not params.data_cutoff:
+        return "pending", "no clinical.data_cutoff set: a missed visit cannot be told from a future one"
+    if visit not in params.visit_days:
+        raise BelimapError(f"config clinical.visit_days: no planned day for the response visit {visit!r}")
+    if is_unknown(base_date) or not str(base_date).strip():
+        return "pending", f"no {params.baseline_visit} visit_date: cannot tell whether {visit} is due"
+    cutoff = _date(params.data_cutoff, "config clinical.data_cutoff")
+    due = _date(base_date, f"clinical table: patient {pid}, {params.baseline_visit} visit_date") + pd.Timedelta(
+        days=params.visit_days[visit] + params.visit_window_days)
+    if due > cutoff:
+        return "pending", f"{visit} due {due.date()}, after the data cut-off {cutoff.date()}"
+    return "non_responder", f"{visit} missing at the data cut-off {cutoff.date()} (due {due.date()}): non-responder imputation"
 
 
 def response_table(table: pd.DataFrame, activity: pd.DataFrame, patients: list[str], facts: ClinicalFacts, *,
                    params: ClinicalParams) -> pd.DataFrame:
     """SRI-4 and LLDAS at ``params.response_visit`` against ``params.baseline_visit`` for ``patients``
-    (the enrolled ones: response is a trial outcome, so screening failures have none).
+    (the enrolled ones: response is a trial outcome, so screening failures have none), under the trials'
+    estimand: non-responder imputation.
 
-    ``status``: ``responder`` / ``non_responder`` by SRI-4, ``pending`` when the response visit is
-    not in yet (the model predicts these), ``not_assessable`` when a component is missing.
+    ``status``: ``non_responder`` when the patient discontinued or received rescue therapy between baseline
+    and the response visit (whatever the visit shows), or missed the response visit although it was due
+    at ``data_cutoff``; otherwise ``responder`` / ``non_responder`` by SRI-4; ``pending`` when the visit is
+    still in the future at the cut-off (the model predicts these); ``not_assessable`` when a component is
+    missing. ``imputed`` names why a non-responder was imputed (``discontinued``,
+    ``rescue``, ``missed_visit``; ``""`` otherwise); ``status_reason`` says why for every status
+    but an observed SRI-4.
     """
     act = activity.assign(visit=activity["visit"].astype(str))
     base = visit_rows(act, params.baseline_visit)
     resp = visit_rows(act, params.response_visit)
+    dates = visit_rows(table.assign(visit=table["visit"].astype(str)), params.baseline_visit)
     arms = first_available(table, list(params.visits))
+    by_patient = dict(tuple(table.groupby("patient_id", sort=False)))
     rows = []
     for pid in patients:
         b = base.loc[pid].to_dict() if pid in base.index else {}
         arm = arms.loc[pid].get("arm", "") if pid in arms.index and "arm" in arms.columns else ""
-        arm = "" if is_unknown(arm) else arm
-        if pid not in resp.index:
-            rows.append({"patient_id": pid, "arm": arm, "baseline_sledai2k": _get(b, "sledai2k"), "status": "pending"})
-            continue
-        r = resp.loc[pid].to_dict()
-        res = sri4(b, r, facts)
-        status = "not_assessable" if is_unknown(res["sri4"]) else ("responder" if res["sri4"] else "non_responder")
-        rows.append({"patient_id": pid, "arm": arm, "baseline_sledai2k": _get(b, "sledai2k"),
-                     "response_sledai2k": _get(r, "sledai2k"), **res, "lldas": _get(r, "lldas"), "status": status})
+        row = {"patient_id": pid, "arm": "" if is_unknown(arm) else arm, "baseline_sledai2k": _get(b, "sledai2k")}
+        if pid in resp.index:
+            r = resp.loc[pid].to_dict()
+            res = sri4(b, r, facts)
+            status = "not_assessable" if is_unknown(res["sri4"]) else ("responder" if res["sri4"] else "non_responder")
+            reason = "an SRI-4 component is missing" if status == "not_assessable" else ""
+            row.update({"response_sledai2k": _get(r, "sledai2k"), **res, "lldas": _get(r, "lldas")})
+        else:
+            base_date = dates.loc[pid].get("visit_date") if pid in dates.index and "visit_date" in dates else None
+            status, reason = _missing_visit_status(pid, base_date, params)
+        imputed = "missed_visit" if status == "non_responder" and pid not in resp.index else ""
+        event = _intercurrent_event(by_patient[pid], params) if pid in by_patient else ""
+        if event:
+            what = "discontinued" if event == "discontinued" else "protocol-prohibited rescue therapy"
+            status, imputed = "non_responder", event
+            reason = f"{what} before {params.response_visit}: non-responder imputation"
+        rows.append({**row, "status": status, "imputed": imputed, "status_reason": reason})
     return pd.DataFrame(rows).reindex(columns=RESPONSE_COLUMNS)
 
 

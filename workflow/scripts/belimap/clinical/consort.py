@@ -62,4 +62,10 @@ def consort_counts(eligibility: pd.DataFrame, enrolled: list[str], response: pd.
     for key, label in (("responder", "responders (SRI-4)"), ("non_responder", "non-responders"),
                        ("pending", "outcome pending"), ("not_assessable", "outcome not assessable")):
         rows.append(("analysed", label, int((status == key).sum())))
+    if len(response) and "imputed" in response:
+        why = response["imputed"].fillna("").astype(str)
+        for key, label in (("discontinued", "discontinued"), ("rescue", "rescue therapy"),
+                           ("missed_visit", "response visit missed")):
+            if (why == key).any():
+                rows.append(("imputed", f"non-responders by imputation: {label}", int((why == key).sum())))
     return pd.DataFrame(rows, columns=CONSORT_COLUMNS)

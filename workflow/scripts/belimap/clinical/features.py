@@ -108,6 +108,8 @@ def model_inputs(response: pd.DataFrame, clin: pd.DataFrame, immune: pd.DataFram
         y = resp["status"].map(OUTCOME_STATUS)
     else:
         y = pd.to_numeric(resp[outcome], errors="coerce").where(resp["status"] != "pending")
+        if "imputed" in resp:  # non-responder imputation applies to every binary outcome of the visit
+            y = y.mask(resp["imputed"].fillna("").astype(str).ne(""), 0.0)
     known = y.notna()
     Xk, dropped = select_features(X[known], min_coverage=min_coverage)
     pending = X.loc[resp.index[resp["status"] == "pending"], Xk.columns]

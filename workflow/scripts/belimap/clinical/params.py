@@ -22,6 +22,9 @@ class ClinicalParams:
     visits: list[str]
     baseline_visit: str
     response_visit: str
+    data_cutoff: str | None
+    visit_days: dict[str, int]
+    visit_window_days: int
 
 
 @parameters("model", "immune")

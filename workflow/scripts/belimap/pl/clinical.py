@@ -89,7 +89,12 @@ def consort_diagram(counts: pd.DataFrame, *, title: str = "") -> plt.Figure:
     if n("not_enrolled"):
         enrol.append(f"Eligible, not enrolled (n = {n('not_enrolled')})")
     an = get("analysed")
-    analysed = ["Analysed at the response visit"] + [f"  {g}: {k}" for g, k in zip(an["group"], an["n"], strict=True)]
+    imp = get("imputed")  # non-responders by the estimand (not by an observed SRI-4), under their line
+    imputed = [f"    by imputation, {g.removeprefix('non-responders by imputation: ')}: {k}"
+               for g, k in zip(imp["group"], imp["n"], strict=True)]
+    analysed = ["Analysed at the response visit"]
+    for g, k in zip(an["group"], an["n"], strict=True):
+        analysed += [f"  {g}: {k}"] + (imputed if g == "non-responders" else [])
     assessed = [f"Assessed for eligibility (n = {n('assessed')})"]
     for g, k in zip(get("investigator")["group"], get("investigator")["n"], strict=True):  # not computed: said so
         assessed += textwrap.wrap(f"{g} (n\u00a0=\u00a0{k})", 48, subsequent_indent="   ")

@@ -119,18 +119,29 @@ def _follow_labs(rng: np.random.Generator, base: dict, p: dict) -> dict:
     return out
 
 
-def _visits(rng: np.random.Generator, pid: str, base: dict, responder: bool, pending: bool, p: dict,
+def _visits(rng: np.random.Generator, pid: str, base: dict, responder: bool, course: dict, p: dict,
             facts) -> list[dict]:
-    """Rows of an enrolled patient: screening, baseline, follow-ups realising the drawn outcome."""
+    """Rows of an enrolled patient: screening, baseline, follow-ups realising the drawn outcome.
+
+    ``course``: ``baseline_date``, ``cutoff`` (visits after it are not in the table yet), ``event``
+    (``""``, ``discontinued``: no visits after the event visit, ``rescue``: flagged, visits go on;
+    ``missed_visit``: the response visit is absent) and ``event_visit``.
+    """
     visits = p["visits"]
     weights = facts.sledai_weights
     clinical = [d for d in weights if base[d] and d not in SERO]
     sledai_keys = list(weights)
     visit_keys = sledai_keys + ["anti_dsdna", "c3", "c4", "igg", "iga", "egfr", "proteinuria_g24h", "prednisone_mg",
                                 "pga", "active_arthritis_sites", "haemolytic_anaemia", "gi_activity"]
-    rows = [{"patient_id": pid, "visit": visits[0], **base},
-            {"patient_id": pid, "visit": p["baseline_visit"], "arm": base["arm"], **{k: base[k] for k in visit_keys},
-             "bilag_new_a": 0, "bilag_new_b": 0}]
+    days = p["visit_days"]
+
+    def date(v: str) -> pd.Timestamp:
+        jitter = 0 if v == p["baseline_visit"] else int(rng.integers(-7, 8))
+        return course["baseline_date"] + pd.Timedelta(days=days[v] + jitter)
+
+    rows = [{"patient_id": pid, "visit": visits[0], "visit_date": date(visits[0]), **base},
+            {"patient_id": pid, "visit": p["baseline_visit"], "visit_date": course["baseline_date"], "arm": base["arm"],
+             **{k: base[k] for k in visit_keys}, "bilag_new_a": 0, "bilag_new_b": 0}]
     # The response visit's descriptors: what a responder / non-responder looks like.
     route = "responder"
     if not responder:
@@ -156,9 +167,13 @@ def _visits(rng: np.random.Generator, pid: str, base: dict, responder: bool, pen
         pga_end = float(np.round(max(0.0, base_pga - rng.uniform(0.2, 1.0)), 1))
     taper = rng.uniform(0.6, 0.9) if route == "responder" else rng.uniform(0.2, 0.6)
     follow = [v for v in visits if visits.index(v) > visits.index(p["baseline_visit"])]
+    event, at = course["event"], course.get("event_visit", "")
     for v in follow:
-        if pending and v == p["response_visit"]:
+        when = date(v)
+        if when > course["cutoff"] or (event == "missed_visit" and v == p["response_visit"]):
             continue
+        if event == "discontinued" and follow.index(v) > follow.index(at):
+            break
         last = v == p["response_visit"]
         frac = 1.0 if last else (follow.index(v) + 1) / len(follow)
         gone = removed if last else [d for d in removed if rng.random() < frac]
@@ -170,9 +185,45 @@ def _visits(rng: np.random.Generator, pid: str, base: dict, responder: bool, pen
                "pga": pga_end if last else float(np.round(base_pga + frac * (pga_end - base_pga), 1)),
                "active_arthritis_sites": "none" if "arthritis" in gone else base["active_arthritis_sites"],
                "haemolytic_anaemia": 0, "gi_activity": 0,
-               "bilag_new_a": new_a if last else 0, "bilag_new_b": new_b if last else 0}
+               "bilag_new_a": new_a if last else 0, "bilag_new_b": new_b if last else 0, "visit_date": when,
+               "discontinued": 0, "rescue": 0}
+        if event in ("discontinued", "rescue") and follow.index(v) >= follow.index(at):
+            row[event] = 1
         rows.append(row)
     return rows
+
+
+def _courses(rng: np.random.Generator, patients: list[str], p: dict) -> dict[str, dict]:
+    """Each enrolled patient's baseline date and intercurrent event, relative to the data cut-off.
+
+    Pending patients started recently enough that their response visit (plus the visit window) falls after
+    the cut-off; the others started long enough before it. Among the latter, ``discontinued_fraction`` drop out
+    (after an early follow-up), ``rescue_fraction`` receive rescue therapy and ``missed_visit_fraction`` miss
+    the response visit: all three are non-responders under non-responder imputation.
+    """
+    cutoff = p["cutoff"]
+    due = p["visit_days"][p["response_visit"]] + p["visit_window_days"]
+    n = len(patients)
+    order = list(rng.permutation(patients))
+    n_pending = int(round(p["pending_fraction"] * n))
+    pending, rest = set(order[:n_pending]), order[n_pending:]
+    events: dict[str, str] = {}
+    for key in ("discontinued", "rescue", "missed_visit"):
+        k = int(round(p[f"{key}_fraction"] * n))
+        for pid in rest[:k]:
+            events[pid] = key
+        rest = rest[k:]
+    follow = [v for v in p["visits"] if p["visits"].index(v) > p["visits"].index(p["baseline_visit"])]
+    early = [v for v in follow if v != p["response_visit"]] or [p["response_visit"]]
+    out = {}
+    for pid in patients:
+        if pid in pending:  # response visit due after the cut-off, the first follow-up before it
+            back = int(rng.integers(p["visit_days"][follow[0]] + 10, due))
+        else:
+            back = int(rng.integers(due + 10, p["enrolment_days"]))
+        out[pid] = {"baseline_date": cutoff - pd.Timedelta(days=back), "cutoff": cutoff, "pending": pid in pending,
+                    "event": events.get(pid, ""), "event_visit": str(rng.choice(early))}
+    return out
 
 
 def naive_transitional(cohort: Cohort, tissue: str, subsets: list[str]) -> pd.Series:
@@ -192,7 +243,8 @@ def simulate_clinical(cohort: Cohort, n_screen_failures: int | None = None, seed
     naive_transitional``) and per-trial eligibility truth (``patient_id, trial, eligible,
     excluded_by``).
     """
-    p = cohort.params["clinical"]
+    p = dict(cohort.params["clinical"])
+    p["cutoff"] = pd.Timestamp(str(p["data_cutoff"]))
     facts = load_facts()
     rng = np.random.default_rng(cohort.specimen_seed("clinical", "clinical") if seed is None else seed)
     patients = sorted(cohort.specimens["patient_id"].unique())
@@ -211,15 +263,17 @@ def simulate_clinical(cohort: Cohort, n_screen_failures: int | None = None, seed
            + resp["naive_transitional_z"] * nt_z)
     prob = pd.Series(_sigmoid(lin.to_numpy()), index=patients)
     outcome = pd.Series((rng.random(len(patients)) < prob.to_numpy()).astype(int), index=patients)
-    n_pending = int(round(p["pending_fraction"] * len(patients)))
-    pending = set(rng.choice(patients, size=n_pending, replace=False)) if n_pending else set()
+    courses = _courses(rng, patients, p)
     rows, truth, elig = [], [], []
     trials = sorted({t for f in p["screen_failures"] for t in f["fails"]})
     for pid in patients:
-        rows += _visits(rng, pid, base[pid], bool(outcome[pid]), pid in pending, p, facts)
+        c = courses[pid]
+        rows += _visits(rng, pid, base[pid], bool(outcome[pid]), c, p, facts)
+        status = ("pending" if c["pending"] else "non_responder" if c["event"] else
+                  "responder" if outcome[pid] else "non_responder")
         truth.append({"patient_id": pid, "role": "enrolled", "failure": "", "baseline_sledai2k": score[pid],
                       "naive_transitional": nt[pid], "oracle_probability": prob[pid], "sri4": outcome[pid],
-                      "pending": int(pid in pending)})
+                      "pending": int(c["pending"]), "status": status, "imputed": c["event"]})
         elig += [{"patient_id": pid, "trial": t, "eligible": "yes", "excluded_by": ""} for t in trials]
     n_fail = p["n_screen_failures"] if n_screen_failures is None else n_screen_failures
     for i in range(n_fail):
@@ -230,21 +284,25 @@ def simulate_clinical(cohort: Cohort, n_screen_failures: int | None = None, seed
             rec.update(dict.fromkeys(facts.sledai_weights, 0))
             rec.update(dict.fromkeys(mode["sledai_items"], 1))
         rec.update({k: (np.nan if v is None else v) for k, v in mode.get("set", {}).items()})
-        rows.append({"patient_id": pid, "visit": p["visits"][0], **rec})
+        screened = p["cutoff"] - pd.Timedelta(days=int(rng.integers(30, p["enrolment_days"])))
+        rows.append({"patient_id": pid, "visit": p["visits"][0], "visit_date": screened, **rec})
         what = ", ".join(f"{k}={'missing' if v is None else v}" for k, v in mode.get("set", {}).items())
         if "sledai_items" in mode:
             what = f"SLEDAI-2K items {'+'.join(mode['sledai_items'])}" + (f", {what}" if what else "")
         truth.append({"patient_id": pid, "role": "screen_failure", "failure": what, "baseline_sledai2k": np.nan,
-                      "naive_transitional": np.nan, "oracle_probability": np.nan, "sri4": np.nan, "pending": 0})
+                      "naive_transitional": np.nan, "oracle_probability": np.nan, "sri4": np.nan, "pending": 0,
+                      "status": "", "imputed": ""})
         for t in trials:
             fails = sorted(mode["fails"].get(t, []))
             elig.append({"patient_id": pid, "trial": t, "eligible": "no" if fails else "yes",
                          "excluded_by": ";".join(fails)})
-    columns = (["patient_id", "visit", "arm", "age", "sex"] + list(facts.sledai_weights)
+    columns = (["patient_id", "visit", "visit_date", "discontinued", "rescue", "arm", "age", "sex"]
+               + list(facts.sledai_weights)
                + ["anti_dsdna", "c3", "c4", "igg", "iga", "egfr", "proteinuria_g24h", "prednisone_mg", "pga",
                   "bilag_new_a", "bilag_new_b", "active_arthritis_sites", "haemolytic_anaemia", "gi_activity",
                   "consent", "refractory", "starting_belimumab", *SCREENING_FACTS] + facts.classification_columns())
     table = pd.DataFrame(rows).reindex(columns=columns)
+    table["visit_date"] = pd.to_datetime(table["visit_date"]).dt.strftime("%Y-%m-%d")
     order = {v: i for i, v in enumerate(p["visits"])}
     table = table.sort_values(["patient_id", "visit"], key=lambda s: s.map(order) if s.name == "visit" else s,
                               kind="stable").reset_index(drop=True)
@@ -320,7 +378,8 @@ def simulate_large_cohort(n_patients: int = 120, seed: int = 1, signal: bool = T
     if not signal:
         clin = deep_merge(clin, {"response": {"intercept": 0.0, "sledai_ge_10": 0.0, "log_anti_dsdna_z": 0.0,
                                               "low_complement": 0.0, "naive_transitional_z": 0.0}})
-    clin = deep_merge({"pending_fraction": 0.0}, clin)
+    clin = deep_merge({"pending_fraction": 0.0, "discontinued_fraction": 0.0, "rescue_fraction": 0.0,
+                       "missed_visit_fraction": 0.0}, clin)
     sim["clinical"] = clin
     cfg["simulate"] = deep_merge(cfg["simulate"], sim)
     cohort = simulate_cohort(cfg)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from belimap.clinical.params import ClinicalParams
 from belimap.config import ROOT, deep_merge, read_yaml, repo_path
 from belimap.errors import BelimapError
 from belimap.vocab import Vocabulary, load_vocabulary
@@ -33,6 +34,12 @@ def simulation_params(cfg: dict) -> dict:
     for key in ("n_patients", "cells_per_sample", "seed", "outdir"):
         params[key] = sim.get(key)
     params["design"] = sim.get("design") or {t: list(cfg["timepoints"]) for t in cfg["tissues"]}
+    # The visit plan and cut-off are the study's (config clinical:), so the simulated dates and the
+    # analysis' estimand agree; the profile's cut-off anchors the dates when the config sets none.
+    clin = ClinicalParams.from_config(cfg)
+    params.setdefault("clinical", {}).update(
+        {"visit_days": dict(clin.visit_days), "visit_window_days": clin.visit_window_days,
+         **({"data_cutoff": clin.data_cutoff} if clin.data_cutoff else {})})
     return params
 
 
