@@ -86,7 +86,7 @@ def test_signal_is_recovered_near_the_oracle(signal_cohort, tmp_path):
     sim = signal_cohort[0]
     m = fast_model(n_permutations=3, seed=1)
     X, y, pending, _ = features_of(signal_cohort, m)
-    assert any(c.startswith("scrna:blood:") for c in X.columns) and "clinical:sledai2k>=10" in X.columns
+    assert any(c.startswith("clr:scrna:blood:") for c in X.columns) and "clinical:sledai2k>=10" in X.columns
     res = fit_response_model(X, y, pending, params=m)
     oracle = roc_auc_score(y, sim["patients"].set_index("patient_id").loc[y.index, "oracle_probability"])
     s = res.summary
@@ -204,8 +204,8 @@ def test_coefficients_are_reported_on_the_standardised_scale(signal_cohort):
     res = fit_response_model(X, y, pending, params=m)
     c = res.coefficients.set_index("feature")
     assert set(c.index[c["prior"] == "yes"]) == {"clinical:sledai2k>=10", "clinical:log1p_anti_dsdna",
-                                                 "clinical:low_complement", "scrna:blood:naive",
-                                                 "scrna:blood:transitional"}
+                                                 "clinical:low_complement", "clr:scrna:blood:naive",
+                                                 "clr:scrna:blood:transitional"}
     assert "penalised less" in res.message and "matching no feature" not in res.message
     typo = fit_response_model(X, y, pending, params=replace(m, prior_features=["clinical:sledai>=10"],
                                                             n_selection_bootstrap=0))
@@ -263,3 +263,28 @@ def test_permutation_null_uses_the_observed_statistic():
     yp = np.random.default_rng(7).permutation(y)
     assert null[0] == pytest.approx(mean_auc(yp, nested_cv(X, yp, params=m, seed=7)))
     assert null[0] != pytest.approx(mean_auc(yp, nested_cv(X, yp, params=m, seed=7, repeats=1)))
+
+
+def test_immune_features_need_enough_bcells_and_are_log_ratios():
+    """A 2-B-cell synovium gives no feature; CLR values are log-ratios to the specimen's geometric mean."""
+    from belimap.clinical.features import immune_features
+
+    rows = []
+    for sid, pid, tissue, counts in (("a", "P1", "blood", {"naive": 60, "switched_memory": 30, "plasmablast": 10}),
+                                     ("b", "P1", "synovium", {"naive": 1, "switched_memory": 1, "plasmablast": 0}),
+                                     ("c", "P2", "blood", {"naive": 20, "switched_memory": 60, "plasmablast": 20})):
+        n = sum(counts.values())
+        rows += [{"sample_id": sid, "patient_id": pid, "tissue": tissue, "timepoint": "baseline", "subset": s,
+                  "n_cells": k, "n_bcells": n, "fraction": k / n} for s, k in counts.items()]
+    comp = pd.DataFrame(rows)
+    clr = immune_features({"scrna": comp}, timepoint="baseline", min_bcells=20, transform="clr", pseudocount=0.5)
+    assert clr.loc[:, [c for c in clr.columns if ":synovium:" in c]].isna().all().all()
+    logs = np.log(np.array([60, 30, 10]) + 0.5)
+    assert clr.loc["P1", "clr:scrna:blood:naive"] == pytest.approx(logs[0] - logs.mean())
+    assert clr.loc["P1", [c for c in clr.columns if ":blood:" in c]].sum() == pytest.approx(0.0)
+    # keeping one subset does not change its log-ratio reference
+    one = immune_features({"scrna": comp}, timepoint="baseline", subsets=["naive"], min_bcells=20)
+    assert list(one.columns) == ["clr:scrna:blood:naive", "clr:scrna:synovium:naive"]
+    assert one.loc["P2", "clr:scrna:blood:naive"] == pytest.approx(clr.loc["P2", "clr:scrna:blood:naive"])
+    frac = immune_features({"scrna": comp}, timepoint="baseline", min_bcells=0, transform="fraction")
+    assert frac.loc["P1", "scrna:synovium:naive"] == pytest.approx(0.5)

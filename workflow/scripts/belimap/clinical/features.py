@@ -2,7 +2,9 @@
 
 A feature is one baseline value per patient: ``clinical:<column>`` (``clinical:log1p_<column>``
 for right-skewed labs, ``clinical:<column>>=<cut-off>`` for a published threshold) or
-``{modality}:{tissue}:{subset}`` for a composition fraction (NaN where the specimen is missing).
+``clr:{modality}:{tissue}:{subset}`` for a subset's centred log-ratio in a specimen (or
+``{modality}:{tissue}:{subset}``, its share, with ``model.immune.transform: fraction``; NaN where the
+specimen is missing or has too few B cells).
 Nothing here is fitted to the outcome, so building the matrix once, outside the CV folds, leaks
 nothing; imputation and scaling are fitted per fold in :mod:`belimap.clinical.model`.
 """
@@ -59,20 +61,42 @@ def clinical_features(table: pd.DataFrame, activity: pd.DataFrame, *, features: 
 
 
 def immune_features(compositions: dict[str, pd.DataFrame], *, timepoint: str, tissues: list[str] | None = None,
-                    subsets: list[str] | None = None) -> pd.DataFrame:
-    """Baseline subset fractions per patient as ``{modality}:{tissue}:{subset}`` columns (NaN = no specimen)."""
+                    subsets: list[str] | None = None, min_bcells: int = 0, transform: str = "clr",
+                    pseudocount: float = 0.5) -> pd.DataFrame:
+    """Baseline B-subset features per patient (NaN = no specimen, or too few B cells to trust a share).
+
+    A specimen with fewer than ``min_bcells`` B-lineage cells gives no feature: a synovium with 2 B
+    cells would give shares of 0 or 0.5. ``transform="clr"`` turns each specimen's subset counts into
+    centred log-ratios, ``log(n + pseudocount) - mean(log(n + pseudocount))`` over all its subsets, so the
+    features are not forced to sum to one (columns ``clr:{modality}:{tissue}:{subset}``); ``"fraction"``
+    keeps the shares (``{modality}:{tissue}:{subset}``). The log-ratio reference is every subset of the
+    specimen, whichever ``subsets`` are kept as features.
+    """
     frames = []
     for modality, comp in compositions.items():
         c = comp[comp["timepoint"].astype(str) == timepoint]
         if tissues:
             c = c[c["tissue"].astype(str).isin(tissues)]
-        if subsets:
-            c = c[c["subset"].astype(str).isin(subsets)]
         if c.empty:
             continue
-        c = c.assign(feature=modality + ":" + c["tissue"].astype(str) + ":" + c["subset"].astype(str),
+        c = c.assign(n_cells=pd.to_numeric(c["n_cells"], errors="coerce"),
+                     n_bcells=pd.to_numeric(c["n_bcells"], errors="coerce"),
                      fraction=pd.to_numeric(c["fraction"], errors="coerce"))
-        frames.append(c.pivot_table(index="patient_id", columns="feature", values="fraction", aggfunc="mean",
+        few = c["n_bcells"].fillna(0) < min_bcells
+        if few.any():
+            log.info("%s: %d specimen(s) with < %d B cells give no immune features", modality,
+                     c.loc[few, "sample_id"].nunique(), min_bcells)
+        if transform == "clr":
+            logn = np.log(c["n_cells"] + pseudocount)
+            value = logn - logn.groupby(c["sample_id"]).transform("mean")
+            prefix = "clr:"
+        else:
+            value, prefix = c["fraction"], ""
+        c = c.assign(value=value.where(~few))
+        if subsets:
+            c = c[c["subset"].astype(str).isin(subsets)]
+        c = c.assign(feature=prefix + modality + ":" + c["tissue"].astype(str) + ":" + c["subset"].astype(str))
+        frames.append(c.pivot_table(index="patient_id", columns="feature", values="value", aggfunc="mean",
                                     dropna=False))
     if not frames:
         return pd.DataFrame()
@@ -129,7 +153,8 @@ def prepare(table: pd.DataFrame, activity: pd.DataFrame, response: pd.DataFrame,
                              baseline_visit=clinical.baseline_visit, visits=list(clinical.visits),
                              log_features=list(params.log_features), thresholds=params.thresholds)
     imm = immune_features(compositions, timepoint=params.immune.timepoint or timepoint, tissues=params.immune.tissues,
-                          subsets=params.immune.subsets)
+                          subsets=params.immune.subsets, min_bcells=params.immune.min_bcells,
+                          transform=params.immune.transform, pseudocount=params.immune.pseudocount)
     return model_inputs(response, clin, imm, outcome=params.outcome, min_coverage=params.immune.min_coverage)
 
 

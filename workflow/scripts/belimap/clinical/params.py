@@ -35,6 +35,9 @@ class ImmuneParams:
     tissues: list[str]
     subsets: list[str]
     min_coverage: float
+    min_bcells: int
+    transform: str
+    pseudocount: float
 
 
 @parameters("model")

@@ -28,7 +28,9 @@ def _trunc(text: str, width: int) -> str:
 
 def feature_axis_label(feature: str, values: pd.Series) -> str:
     """Axis label with units for a model feature: the clinical table schema's ``x-unit`` (log features as
-    log(1 + unit)), ``0/1`` for indicators, ``fraction of B cells`` for immune features."""
+    log(1 + unit)), ``0/1`` for indicators, the B-cell share or its centred log-ratio for immune features."""
+    if feature.startswith("clr:"):
+        return "centred log-ratio of B-cell subset count"
     if not feature.startswith("clinical:"):
         return "fraction of B cells"
     name = feature.split(":", 1)[1]
