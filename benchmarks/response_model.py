@@ -1,14 +1,16 @@
-"""Response-model benchmark: nested-CV AUC vs the oracle, and the null (no leakage).
+"""Response-model benchmark: nested-CV AUC vs the oracle, its interval's coverage, and the null (no leakage).
 
 On simulated 120-patient cohorts (belimap.simulate.clinical) whose response follows known
 baseline predictors (oracle AUC ≈ 0.75), the nested-CV AUC should lie within 0.07 of the oracle
-AUC; on cohorts where nothing predicts response the mean AUC over ≥ 20 cohorts should be
-0.50 ± 0.05. Prints one line per cohort and the summary figures.
+AUC and the 95 % interval (``auc_interval``: every resample reruns the whole nested CV) should
+contain the oracle AUC in ≥ 90 % of ≥ 20 cohorts; on cohorts where nothing predicts response the
+mean AUC over ≥ 20 cohorts should be 0.50 ± 0.05. Calibration slope and intercept of the
+out-of-fold probabilities are printed per cohort. Prints one line per cohort and the summary figures.
 
     .venv/bin/python benchmarks/response_model.py                 # full: 20 signal + 20 null cohorts
     .venv/bin/python benchmarks/response_model.py --prior none    # one penalty for every feature
     .venv/bin/python benchmarks/response_model.py --prior wrong   # the prior on features with no effect
-    .venv/bin/python benchmarks/response_model.py --signal 3 --null 5 --repeats 3   # quick look
+    .venv/bin/python benchmarks/response_model.py --signal 3 --null 5 --repeats 3 --bootstrap 20  # quick look
 
 ``--prior`` measures what the config's published-predictor prior (``model.prior_features``) buys
 when it is right, and what it costs when the literature points at the wrong features.
@@ -77,6 +79,7 @@ def run_cohort(seed: int, signal: bool, mcfg: ModelParams, n_patients: int = 120
     agree = float((truth["sri4"].astype(int) == y).mean())
     return {"seed": seed, "n": len(y), "responders": int(y.sum()), "features": X.shape[1], "oracle_auc": oracle,
             "cv_auc": res.summary.get("auc", np.nan), "reference_auc": reference, "ci": (res.summary.get("auc_ci_low"), res.summary.get("auc_ci_high")),
+            "slope": res.summary.get("calibration_slope"), "intercept": res.summary.get("calibration_intercept"),
             "p": res.summary.get("permutation_p"), "sri4_agreement": agree}
 
 
@@ -98,6 +101,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5, help="CV repeats of the signal cohorts")
     ap.add_argument("--null-repeats", type=int, default=2, help="CV repeats of the null cohorts")
     ap.add_argument("--permutations", type=int, default=0, help="permutations per signal cohort (slow)")
+    ap.add_argument("--bootstrap", type=int, default=100,
+                    help="resamples of the AUC interval per signal cohort (each a whole nested CV)")
     ap.add_argument("--prespecified", action="store_true",
                     help="pre-specified features (published predictors + naive/transitional B per tissue) "
                          "instead of the config's full set")
@@ -116,18 +121,21 @@ def main() -> None:
                    "immune": replace(base.immune, subsets=["naive", "transitional"])}
     if args.prior != "config":
         changes["prior_features"] = {"none": [], "wrong": WRONG_PRIOR}[args.prior]
-    m = model_config(args.repeats, args.permutations, 1000, **changes)
+    m = model_config(args.repeats, args.permutations, args.bootstrap, **changes)
     m0 = model_config(args.null_repeats, 0, 0, **changes)
     print(f"prior features (weight {m.prior_weight:g}): {m.prior_features or 'none'}")
     pool = Parallel(n_jobs=args.jobs)
-    print("signal cohorts: seed n responders features oracle_AUC cv_AUC (95% CI) diff perm_p sri4_agreement "
-          "known_form_AUC")
+    print("signal cohorts: seed n responders features oracle_AUC cv_AUC (95% CI) covered diff perm_p "
+          "sri4_agreement known_form_AUC calibration_slope calibration_intercept")
+    covered, slopes = [], []
     signal = pool(delayed(partial(run_cohort, 100 + s, True, m, args.patients, missing))() for s in range(args.signal))
     for r in signal:
         diffs.append(r["cv_auc"] - r["oracle_auc"])
+        covered.append(r["ci"][0] <= r["oracle_auc"] <= r["ci"][1])
+        slopes.append(r["slope"])
         print(f"  {r['seed']} {r['n']} {r['responders']} {r['features']} {r['oracle_auc']:.3f} {r['cv_auc']:.3f} "
-              f"({r['ci'][0]:.2f}-{r['ci'][1]:.2f}) {diffs[-1]:+.3f} {r['p']} {r['sri4_agreement']:.2f} "
-              f"{r['reference_auc']:.3f}")
+              f"({r['ci'][0]:.2f}-{r['ci'][1]:.2f}) {'yes' if covered[-1] else 'NO'} {diffs[-1]:+.3f} {r['p']} "
+              f"{r['sri4_agreement']:.2f} {r['reference_auc']:.3f} {r['slope']:.2f} {r['intercept']:+.2f}")
         refs.append(r["reference_auc"] - r["oracle_auc"])
     nulls = []
     print("null cohorts: seed n responders cv_AUC")
@@ -139,6 +147,9 @@ def main() -> None:
         print(f"SIGNAL: mean(cv - oracle) = {d.mean():+.3f}, max |cv - oracle| = {np.abs(d).max():.3f}, "
               f"within 0.07 in {(np.abs(d) <= 0.07).sum()}/{len(d)} cohorts; known-form 4-feature model: "
               f"mean(cv - oracle) = {np.mean(refs):+.3f}")
+        print(f"COVERAGE: the 95 % interval contains the oracle AUC in {sum(covered)}/{len(covered)} cohorts "
+              f"({np.mean(covered):.2f}; target >= 0.90), {m.n_bootstrap} resamples each; "
+              f"calibration slope median {np.median(slopes):.2f} (range {min(slopes):.2f}-{max(slopes):.2f})")
     if nulls:
         a = np.array(nulls)
         print(f"NULL: mean AUC = {a.mean():.3f} (SD {a.std(ddof=1) if len(a) > 1 else 0:.3f}, "

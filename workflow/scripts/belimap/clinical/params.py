@@ -62,6 +62,7 @@ class ModelParams:
     prior_features: list[str]
     prior_weight: float
     l1_ratio: float
+    tol: float
     n_bootstrap: int
     n_selection_bootstrap: int
     n_permutations: int
