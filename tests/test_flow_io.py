@@ -190,3 +190,20 @@ def test_tot_or_par_disagreeing_with_the_data_segment_is_named(real_dir, tmp_pat
     with pytest.raises(BelimapError, match=declared) as err:
         read_fcs(bad)
     assert "reshape" not in str(err.value)
+
+
+def test_file_without_spillover_is_flagged_and_refused_unless_none(real_dir):
+    """A file with no $SPILLOVER/$SPILL (the MACSQuant file) is flagged in QC and not gated uncompensated by
+    accident; `flow.compensation.matrix: none` says it is on purpose."""
+    from belimap.flow.pipeline import FlowParams, read_configured
+    from belimap.flow.qc import QcParams, qc_events
+
+    path = real_dir / "EY_2013-07-19_PBS_FCS_3.1_Well_A1.001.fcs"
+    _, summary, _ = qc_events(read_fcs(path), "ey", params=QcParams.from_config({"flow": {}}))
+    assert "no_spillover" in summary.iloc[0]["flags"]
+    with pytest.raises(BelimapError, match=r"EY_2013-07-19.*no spillover matrix.*flow\.compensation\.matrix"):
+        read_configured(path, params=FlowParams.from_config({"flow": {}}))
+    fcs, spill = read_configured(path, params=FlowParams.from_config({"flow": {"compensation": {"matrix": "none"}}}))
+    assert spill is None and fcs.n_events == 10000
+    _, diva, _ = qc_events(read_fcs(real_dir / "facs_diva_test.fcs"), "d", params=QcParams.from_config({"flow": {}}))
+    assert "no_spillover" not in diva.iloc[0]["flags"]

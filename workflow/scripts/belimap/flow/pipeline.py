@@ -78,7 +78,14 @@ def read_configured(path: str | Path, *, params: FlowParams) -> tuple[FcsData, S
     """Read a file and its spillover as config ``flow:`` says (markers, data set, matrix file)."""
     fcs = _read(path, params)
     matrix = params.compensation.matrix
-    return fcs, spillover_of(fcs, repo_path(matrix) if matrix else None)
+    if matrix == "none":  # uncompensated on purpose (e.g. a single-colour or scatter-only panel)
+        return fcs, None
+    spill = spillover_of(fcs, repo_path(matrix) if matrix else None)
+    if spill is None and len(fcs.fluoro_idx):
+        raise BelimapError(f"{path}: no spillover matrix ($SPILLOVER/$SPILL absent or without values) and "
+                           "flow.compensation.matrix is not set; give a spillover file in flow.compensation.matrix, "
+                           "or set it to none to gate uncompensated on purpose")
+    return fcs, spill
 
 
 def gate_sample(path: str | Path, *, params: FlowParams, keep: np.ndarray | None = None) -> FlowSample:

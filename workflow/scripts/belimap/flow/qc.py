@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from belimap.flow.compensate import spill_is_empty
 from belimap.flow.io import FcsData
 from belimap.params import parameters
 
@@ -75,6 +76,8 @@ def qc_events(fcs: FcsData, sample_id: str, *, params: QcParams) -> tuple[np.nda
         flags.append("flow_rate_anomaly")
     if fcs.time_idx is None:
         flags.append("no_time_channel")
+    if len(fcs.fluoro_idx) and (fcs.spill_text is None or spill_is_empty(fcs.spill_text)):
+        flags.append("no_spillover")  # gating refuses it unless flow.compensation.matrix gives one (or none)
     if keep.sum() < params.min_events:
         flags.append("too_few_events")
     summary = pd.DataFrame([{
