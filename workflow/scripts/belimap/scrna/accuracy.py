@@ -55,6 +55,9 @@ def score_cells(obs: pd.DataFrame, truth_cells: pd.DataFrame, vocab: Vocabulary,
     reason = pd.Series("", index=m.index)
     if qc is not None and len(qc):
         q = qc[["sample_id", "barcode", "removed"]].astype({"sample_id": str, "barcode": str})
+        # the QC tables name a barcode as the cell (``"{sample_id}:{barcode}"``): strip the sample prefix
+        prefix = q["sample_id"] + ":"
+        q["barcode"] = [b[len(p):] if b.startswith(p) else b for b, p in zip(q["barcode"], prefix, strict=True)]
         q = q.drop_duplicates(["sample_id", "barcode"]).set_index(["sample_id", "barcode"])["removed"]
         reason = pd.Series(pd.MultiIndex.from_frame(m[["sample_id", "barcode"]]).map(q), index=m.index)
     reason = reason.fillna("").astype(str).replace({"nan": ""})

@@ -170,17 +170,19 @@ def label_bcell_subsets(adata: ad.AnnData, vocab: Vocabulary, *, params: BcellPa
         return bcells
     sets = {s.id: (list(s.up), list(s.down)) for s in vocab.subsets}
     subs = {x.id: (list(x.up), list(x.down)) for s in vocab.subsets for x in s.sublabels}
-    z = _standardise(marker_scores(bcells, {**sets, **subs}, seed=seed))
+    raw = marker_scores(bcells, {**sets, **subs}, seed=seed)
     if bcells.n_obs >= min_cells:
         embed(bcells, n_top_genes=n_top_genes, n_comps=params.n_comps, integrate=integrate, n_neighbors=n_neighbors,
               resolution=params.resolution, seed=seed, key_added="bcell_cluster",
               hvg_exclude=hvg_exclude)
-        smooth = _smooth(np.where(np.isfinite(z), z, 0.0), bcells.obsp["connectivities"])
-        smooth = np.where(np.isfinite(z), smooth, -np.inf)
+        finite = np.isfinite(raw.to_numpy())
+        smooth = _smooth(np.where(finite, raw.to_numpy(), 0.0), bcells.obsp["connectivities"])
+        raw = pd.DataFrame(np.where(finite, smooth, -np.inf), index=raw.index, columns=raw.columns)
     else:
         note(adata, f"only {bcells.n_obs} B-lineage cells (< {min_cells}): subsets labelled per cell without re-embedding")
-        smooth = z.to_numpy()
-    smooth = pd.DataFrame(smooth, index=bcells.obs_names, columns=z.columns)
+    # standardise the scores the decision is made on (after smoothing), so that the margin is in
+    # units of each score's spread across this study's B-lineage cells
+    smooth = _standardise(raw)
     scores = smooth[list(sets)].to_numpy()
     allowed = _allowed(bcells, vocab)
     iso = None
