@@ -107,10 +107,14 @@ def warn_absent_markers(adata: ad.AnnData, vocab: Vocabulary) -> list[str]:
     return uncallable
 
 
-def label_lineages(adata: ad.AnnData, vocab: Vocabulary, *, seed: int, cluster_key: str = "leiden") -> None:
+def label_lineages(adata: ad.AnnData, vocab: Vocabulary, *, seed: int, cluster_key: str = "leiden",
+                   min_score: float = 0.0) -> None:
     """Label each cluster with its best-scoring lineage, then B vs plasma per cell; in place.
 
-    Writes ``obs['lineage']`` (categories: the vocabulary's lineages), ``obsm['lineage_scores']``
+    A cluster whose best lineage's mean standardised score is below ``min_score`` (it expresses no
+    lineage's markers clearly above the study average: a cell type the vocabulary does not name,
+    e.g. CD34+ progenitors) is ``unassigned`` rather than forced into the least-bad lineage.
+    Writes ``obs['lineage']`` (categories: the vocabulary's lineages and ``unassigned``), ``obsm['lineage_scores']``
     and ``uns['lineage_score_names']`` (the score columns). A cell of a B-lineage cluster takes the
     B-lineage lineage (e.g. B or plasma) whose standardised score, half its own and half its
     B-lineage neighbours' (``obsp['connectivities']`` when present), is highest.
@@ -119,8 +123,12 @@ def label_lineages(adata: ad.AnnData, vocab: Vocabulary, *, seed: int, cluster_k
     scores = marker_scores(adata, sets, seed=seed)
     z = _standardise(scores)
     per_cluster = z.groupby(adata.obs[cluster_key].to_numpy(), observed=True).mean()
-    best = per_cluster.idxmax(axis=1)
+    best = per_cluster.idxmax(axis=1).where(per_cluster.max(axis=1) >= min_score, UNASSIGNED)
     lineage = adata.obs[cluster_key].map(best).astype(str).to_numpy().copy()
+    lost = int((lineage == UNASSIGNED).sum())
+    if lost:
+        note(adata, f"{lost} cells in cluster(s) whose best lineage score is below {min_score:g} standard deviations "
+                    "above the study average are lineage 'unassigned' (a cell type the lineage markers do not name)")
     bl = [lin for lin in vocab.bcell_lineages if lin in z.columns]
     in_bl = np.isin(lineage, bl)
     if len(bl) > 1 and in_bl.any():
@@ -129,7 +137,7 @@ def label_lineages(adata: ad.AnnData, vocab: Vocabulary, *, seed: int, cluster_k
             conn = sp.csr_matrix(adata.obsp["connectivities"])[in_bl][:, in_bl]
             zb = _smooth(zb, conn)
         lineage[in_bl] = np.array(bl, dtype=object)[np.argmax(zb, axis=1)]
-    adata.obs["lineage"] = pd.Categorical(lineage, categories=vocab.lineage_ids)
+    adata.obs["lineage"] = pd.Categorical(lineage, categories=[*vocab.lineage_ids, UNASSIGNED])
     adata.obsm["lineage_scores"] = scores.to_numpy()
     adata.uns["lineage_score_names"] = list(scores.columns)
 

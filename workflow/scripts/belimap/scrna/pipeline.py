@@ -140,7 +140,7 @@ def annotate(adata: ad.AnnData, vocab: Vocabulary, *, params: ScrnaParams,
     """
     if params.annotate.method != "markers":
         raise BelimapError(f"scrna.annotate.method: '{params.annotate.method}' is not available here; expected markers")
-    label_lineages(adata, vocab, seed=params.seed)
+    label_lineages(adata, vocab, seed=params.seed, min_score=params.annotate.min_margin)
     bcells = label_bcell_subsets(adata, vocab, params=params.bcells, integrate=params.integrate,
                                  n_neighbors=params.neighbors.n_neighbors, n_top_genes=params.hvg.n_top_genes,
                                  hvg_exclude=params.hvg.exclude, seed=params.seed, annotate=params.annotate,
