@@ -75,7 +75,7 @@ def test_composition_reports_unassigned_outside_the_fractions():
     assert UNASSIGNED not in tab.index.get_level_values("subset")
 
 
-def test_accuracy_counts_removed_and_unassigned_cells_as_not_recovered(vocab):
+def test_accuracy_counts_removed_and_unassigned_cells_as_not_recovered(vocab, tmp_path):
     from belimap.scrna.accuracy import accuracy_table, confusion, score_cells
 
     truth = pd.DataFrame({"sample_id": "S", "barcode": list("abcdefg"),
@@ -96,6 +96,14 @@ def test_accuracy_counts_removed_and_unassigned_cells_as_not_recovered(vocab):
     conf = confusion(scored, vocab)
     assert conf.loc["naive", "removed_low_quality"] == 1 and conf.loc["naive", UNASSIGNED] == 1
     assert conf.loc["other_lineage", "removed_doublet"] == 1
+    from belimap.pl import save_figure
+    from belimap.pl.accuracy import confusion_matrix
+
+    fig = confusion_matrix(conf, vocab)
+    assert fig.axes[0].get_xlabel() == "Predicted label" and "Unassigned" in [t.get_text() for t in
+                                                                              fig.axes[0].get_xticklabels()]
+    pdf, png = save_figure(fig, tmp_path / "confusion.png")
+    assert pdf.read_bytes()[:4] == b"%PDF" and png.read_bytes()[:4] == b"\x89PNG"
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from belimap.scrna.qc import QcParams, flag_outliers, is_outlier, qc_metrics, qc
 
 __all__ = [
     "AnnotateParams", "BcellParams", "DoubletParams", "IntegrateParams", "QcParams", "ScrnaParams",
-    "accuracy_against_truth", "accuracy_table", "annotate", "assign_subsets", "confusion", "score_cells", "vdj_isotypes", "call_doublets", "check_counts", "composition_error", "compositions", "concat_samples", "detect_format",
+    "accuracy_against_truth", "accuracy_table", "annotate", "assign_subsets", "confusion", "score_cells", "vdj_isotypes",
+    "call_doublets", "check_counts", "composition_error", "compositions", "concat_samples", "detect_format",
     "embed", "filter_sample", "flag_outliers", "harmony", "integrate", "is_outlier", "label_bcell_subsets",
     "label_lineages", "marker_scores", "normalise", "preprocess_sample", "qc_metrics", "qc_summary", "read_counts",
     "summarise_counts",

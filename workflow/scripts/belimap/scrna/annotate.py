@@ -204,8 +204,8 @@ def label_bcell_subsets(adata: ad.AnnData, vocab: Vocabulary, *, params: BcellPa
     sub = _sublabels(labels, smooth, vocab, min_margin=annotate.min_margin, uncallable=uncallable)
     n_un = int((labels == UNASSIGNED).sum())
     if n_un:
-        note(adata, f"{n_un} of {len(labels)} B-lineage cells ({100 * n_un / len(labels):.1f}%) unassigned: best subset "
-                    f"score within scrna.annotate.min_margin ({annotate.min_margin:g}) of the runner-up")
+        note(adata, f"{n_un} of {len(labels)} B-lineage cells ({100 * n_un / len(labels):.1f}%) unassigned: "
+                    f"best subset score within scrna.annotate.min_margin ({annotate.min_margin:g}) of the runner-up")
     bcells.obs["bcell_subset"] = labels
     bcells.obs["bcell_sublabel"] = sub
     bcells.obs["annotation_margin"] = margin
@@ -287,7 +287,10 @@ def vdj_isotypes(airr: pd.DataFrame) -> pd.Series:
 
 
 def read_vdj_isotypes(paths: list[str]) -> pd.Series:
-    """:func:`vdj_isotypes` over per-sample AIRR tables (``results/bcr/samples/{sample}.tsv``), cells ``sample:barcode``."""
+    """:func:`vdj_isotypes` over per-sample AIRR tables (``results/bcr/samples/{sample}.tsv``).
+
+    Their ``cell_id`` is ``"{sample_id}:{barcode}"``, the scRNA ``obs_names``, so the result indexes the cells directly.
+    """
     frames = []
     for p in paths:
         head = pd.read_csv(p, sep="\t", nrows=0).columns
