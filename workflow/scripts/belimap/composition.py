@@ -67,6 +67,7 @@ def sort_composition(table: pd.DataFrame, subsets: list[str]) -> pd.DataFrame:
 
 
 def lineage_table(labels: pd.DataFrame, specimens: pd.DataFrame, lineages: list[str]) -> pd.DataFrame:
-    """Like :func:`composition_table` at lineage level: fraction of all cells of the sample."""
+    """Like :func:`composition_table` at lineage level: fraction of the sample's cells with a lineage
+    (cells of a cluster the lineage pass left ``unassigned`` are outside ``n_total``)."""
     tab = composition_table(labels.rename(columns={"lineage": "_lab"}), specimens, lineages, "_lab")
     return tab.rename(columns={"subset": "lineage", "n_bcells": "n_total"})[LINEAGE_COLUMNS]
