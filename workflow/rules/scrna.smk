@@ -2,13 +2,6 @@
 SCRNA = samples_of("scrna")
 
 
-def vdj_tables(wildcards):
-    """The AIRR tables of the scRNA specimens that also have BCR data (their c_call decides memory isotype)."""
-    if not config["scrna"].get("annotate", {}).get("isotype_from_vdj", True):
-        return []
-    return [f"results/bcr/samples/{s}.tsv" for s in samples_of("bcr") if s in set(SCRNA)]
-
-
 rule scrna_qc:
     input:
         input_path("scrna"),
