@@ -59,9 +59,11 @@ def test_workflow_outputs(demo_run):
     wd, _ = demo_run
     comp = pd.read_csv(wd / "results/scrna/composition.tsv", sep="\t")
     assert list(comp.columns) == COMPOSITION_COLUMNS
-    acc = pd.read_csv(wd / "results/scrna/accuracy.tsv", sep="\t").set_index("metric")["value"]
-    assert acc["lineage_accuracy"] >= 0.95 and acc["bcell_subset_macro_f1"] >= 0.85 and acc["fraction_mae"] <= 0.05
-    for fig in ("umap", "markers", "composition_bars", "patient_lines"):
+    acc = pd.read_csv(wd / "results/scrna/accuracy.tsv", sep="\t")
+    acc = acc[acc["label"].isna()].set_index("metric")["value"]  # study-wide rows (per subset/sample rows have a label)
+    # every truth cell scored (issue 11); floors of the old simulator at min_margin 0.5, see tests/test_scrna.py
+    assert acc["lineage_macro_f1"] >= 0.90 and acc["bcell_subset_macro_f1"] >= 0.70 and acc["fraction_mae"] <= 0.10
+    for fig in ("umap", "markers", "composition_bars", "patient_lines", "confusion"):
         assert (wd / f"results/scrna/figures/{fig}.pdf").read_bytes()[:4] == b"%PDF"
         assert (wd / f"results/scrna/figures/{fig}.png").read_bytes()[:4] == b"\x89PNG"
     html = (wd / "results/summary.html").read_text()

@@ -81,6 +81,16 @@ def specimens_of(modality):
     return rows[["sample_id", "patient_id", "tissue", "timepoint"]].astype(str).to_dict("list")
 
 
+def vdj_tables(wildcards):
+    """Input function of scrna_annotate: the AIRR tables of the scRNA specimens that also have BCR data
+    (their heavy-chain c_call decides switched vs unswitched memory; none when scrna.annotate.isotype_from_vdj
+    is false)."""
+    if not config["scrna"].get("annotate", {}).get("isotype_from_vdj", True):
+        return []
+    scrna = set(samples_of("scrna"))
+    return [f"results/bcr/samples/{s}.tsv" for s in samples_of("bcr") if s in scrna]
+
+
 def cfg_sections(*keys):
     """Params helper: the config sections a rule depends on, so that editing one of them (and only
     those) reruns the rule. Scripts read their settings from ``snakemake.params.cfg``."""

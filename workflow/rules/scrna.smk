@@ -67,6 +67,7 @@ rule scrna_annotate:
     input:
         h5ad="results/scrna/clustered.h5ad",
         vocab=VOCAB,
+        bcr=vdj_tables,
     output:
         integrated="results/scrna/integrated.h5ad",
         bcells="results/scrna/bcells.h5ad",
@@ -140,9 +141,18 @@ rule scrna_accuracy:
         composition="results/scrna/composition.tsv",
         truth_cells=f"{SIM_DIR}/truth/cells.tsv",
         truth_composition=f"{SIM_DIR}/truth/composition.tsv",
+        qc=expand("results/scrna/qc/{sample}.tsv", sample=SCRNA),
         vocab=VOCAB,
+        figure_settings=FIGURE_SETTINGS,
     output:
-        report("results/scrna/accuracy.tsv", caption="../report/scrna_accuracy.rst", category="scRNA-seq"),
+        table=report("results/scrna/accuracy.tsv", caption="../report/scrna_accuracy.rst", category="scRNA-seq"),
+        confusion="results/scrna/confusion.tsv",
+        pdf="results/scrna/figures/confusion.pdf",
+        png=report(
+            "results/scrna/figures/confusion.png",
+            caption="../report/scrna_confusion.rst",
+            category="scRNA-seq",
+        ),
     log:
         "logs/scrna/accuracy.log",
     params:

@@ -8,8 +8,9 @@ def main(smk):
     from belimap.vocab import load_vocabulary
 
     i = smk.input
+    o = smk.output
     accuracy_file(i.h5ad, i.composition, i.truth_cells, i.truth_composition, load_vocabulary(smk.params.cfg),
-                  out=smk.output[0])
+                  out=o.table, qc_tables=list(i.qc), confusion=o.confusion, figure=o.png)
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

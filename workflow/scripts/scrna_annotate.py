@@ -1,4 +1,4 @@
-"""Rule scrna_annotate: clustered h5ad → lineage labels, B-cell subset labels (+ B-lineage h5ad)."""
+"""Rule scrna_annotate: clustered h5ad (+ the BCR specimens' AIRR tables) → lineage and B-cell subset labels."""
 
 from belimap.workflow import run
 
@@ -9,7 +9,7 @@ def main(smk):
 
     cfg = smk.params.cfg
     annotate_file(smk.input.h5ad, load_vocabulary(cfg), params=ScrnaParams.from_config(cfg),
-                  integrated=smk.output.integrated, bcells=smk.output.bcells)
+                  integrated=smk.output.integrated, bcells=smk.output.bcells, bcr=list(smk.input.bcr))
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

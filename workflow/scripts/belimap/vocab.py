@@ -13,6 +13,19 @@ from pathlib import Path
 
 from belimap.config import ROOT, read_yaml, validate
 
+#: Marker lists of a subset or sub-label: up- and down-regulated genes.
+_MARKERS = {
+    "type": "object",
+    "required": ["up"],
+    "properties": {
+        "up": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "down": {"type": "array", "items": {"type": "string"}, "default": []},
+    },
+}
+
+#: The label of a B-lineage cell that no subset claims with enough confidence (both annotation methods).
+UNASSIGNED = "unassigned"
+
 _SUBSETS_SCHEMA = {
     "type": "object",
     "required": ["subsets"],
@@ -30,12 +43,19 @@ _SUBSETS_SCHEMA = {
                     "lineage": {"type": "string"},
                     "tissues": {"type": ["array", "null"], "items": {"type": "string"}},
                     "flow": {"type": "string"},
-                    "markers": {
-                        "type": "object",
-                        "required": ["up"],
-                        "properties": {
-                            "up": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                            "down": {"type": "array", "items": {"type": "string"}, "default": []},
+                    "markers": _MARKERS,
+                    "isotype": {"type": "string", "enum": ["switched", "unswitched"]},
+                    "sublabels": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["id", "label", "markers"],
+                            "properties": {
+                                "id": {"type": "string", "pattern": "^[A-Za-z0-9_]+$"},
+                                "label": {"type": "string"},
+                                "flow": {"type": "string"},
+                                "markers": _MARKERS,
+                            },
                         },
                     },
                 },
@@ -66,8 +86,23 @@ _LINEAGES_SCHEMA = {
 
 
 @dataclass(frozen=True)
+class Sublabel:
+    """A finer state inside a subset (e.g. DN2 inside double negative), called on the subset's cells only."""
+
+    id: str
+    label: str
+    up: tuple[str, ...]
+    down: tuple[str, ...] = ()
+    flow: str = ""
+
+
+@dataclass(frozen=True)
 class Subset:
-    """One B-cell compartment of the shared vocabulary."""
+    """One B-cell compartment of the shared vocabulary.
+
+    ``isotype`` (``switched``/``unswitched``) marks the subsets that a cell's VDJ heavy-chain
+    constant gene decides between (switched vs unswitched memory).
+    """
 
     id: str
     label: str
@@ -77,6 +112,8 @@ class Subset:
     down: tuple[str, ...] = ()
     tissues: tuple[str, ...] | None = None
     flow: str = ""
+    isotype: str | None = None
+    sublabels: tuple[Sublabel, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +161,8 @@ class Vocabulary:
             genes.update(dict.fromkeys(lin.markers))
         for s in self.subsets:
             genes.update(dict.fromkeys(s.up + s.down))
+            for x in s.sublabels:
+                genes.update(dict.fromkeys(x.up + x.down))
         return list(genes)
 
 
@@ -137,7 +176,10 @@ def read_subsets(path: str | Path) -> tuple[Subset, ...]:
             Subset(
                 id=s["id"], label=s["label"], colour=s["colour"], lineage=s["lineage"],
                 up=tuple(s["markers"]["up"]), down=tuple(s["markers"].get("down", [])),
-                tissues=tissues, flow=s.get("flow", ""),
+                tissues=tissues, flow=s.get("flow", ""), isotype=s.get("isotype"),
+                sublabels=tuple(Sublabel(id=x["id"], label=x["label"], up=tuple(x["markers"]["up"]),
+                                         down=tuple(x["markers"].get("down", [])), flow=x.get("flow", ""))
+                                for x in s.get("sublabels") or []),
             )
         )
     return tuple(out)

@@ -26,6 +26,8 @@ TOL_BRIGHT: list[str] = []
 TIME_SEQ: list[str] = []
 CONTRAST_GREYS: list[str] = []
 CONTRAST_MARKERS: list[str] = []
+#: Colour of ``unassigned`` cells (``palette.unassigned``; default the qualitative scheme's grey).
+UNASSIGNED_COLOUR: list[str] = []
 
 
 def apply_figure_settings(path: str | Path = DEFAULT_SETTINGS) -> None:
@@ -40,6 +42,7 @@ def apply_figure_settings(path: str | Path = DEFAULT_SETTINGS) -> None:
         for target, key in ((TOL_BRIGHT, "qualitative"), (TIME_SEQ, "timepoints"),
                             (CONTRAST_GREYS, "contrast_greys"), (CONTRAST_MARKERS, "contrast_markers")):
             target[:] = [str(v) for v in pal[key]]
+        UNASSIGNED_COLOUR[:] = [str(pal.get("unassigned", TOL_BRIGHT[-1]))]
         plt.rcParams.update(rc)
     except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as err:
         raise BelimapError(f"{path}: not a figure settings file (palette: qualitative, timepoints, "
@@ -64,7 +67,10 @@ def timepoint_colours(timepoints: list[str]) -> dict[str, str]:
 
 
 def subset_colours(vocab: Vocabulary) -> dict[str, str]:
-    return vocab.subset_colours()
+    """The vocabulary's subset colours plus the settings' colour of ``unassigned``."""
+    from belimap.vocab import UNASSIGNED
+
+    return {**vocab.subset_colours(), UNASSIGNED: UNASSIGNED_COLOUR[0]}
 
 
 def lineage_colours(vocab: Vocabulary) -> dict[str, str]:

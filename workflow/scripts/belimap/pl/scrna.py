@@ -7,8 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from belimap.pl.palette import timepoint_colours, tissue_colours
-from belimap.vocab import Vocabulary
+from belimap.pl.palette import subset_colours, timepoint_colours, tissue_colours
+from belimap.vocab import UNASSIGNED, Vocabulary
 
 
 def qc_sample(table: pd.DataFrame, thresholds: dict, sample_id: str) -> plt.Figure:
@@ -57,7 +57,7 @@ def umaps(adata: ad.AnnData, vocab: Vocabulary, *, tissues: list[str], timepoint
         ("tissue", tissue_colours(tissues), None, "Tissue"),
         ("timepoint", timepoint_colours(timepoints), None, "Timepoint"),
         ("lineage", vocab.lineage_colours(), {lin.id: lin.label for lin in vocab.lineages}, "Lineage"),
-        ("bcell_subset", vocab.subset_colours(), vocab.subset_labels(), "B-cell subset"),
+        ("bcell_subset", subset_colours(vocab), {**vocab.subset_labels(), UNASSIGNED: "Unassigned"}, "B-cell subset"),
     ]
     rng = np.random.default_rng(0)
     order = rng.permutation(adata.n_obs)  # draw in random order so no group hides another

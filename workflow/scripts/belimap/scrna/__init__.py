@@ -6,8 +6,16 @@ filters), ``doublets`` (scrublet), ``embed`` (normalise, HVG, PCA, Harmony, UMAP
 the one call per workflow rule.
 """
 
-from belimap.scrna.accuracy import accuracy_against_truth, composition_error
-from belimap.scrna.annotate import BcellParams, label_bcell_subsets, label_lineages, marker_scores
+from belimap.scrna.accuracy import accuracy_against_truth, accuracy_table, composition_error, confusion, score_cells
+from belimap.scrna.annotate import (
+    AnnotateParams,
+    BcellParams,
+    assign_subsets,
+    label_bcell_subsets,
+    label_lineages,
+    marker_scores,
+    vdj_isotypes,
+)
 from belimap.scrna.composition import compositions
 from belimap.scrna.doublets import DoubletParams, call_doublets
 from belimap.scrna.embed import IntegrateParams, embed, harmony, normalise
@@ -16,8 +24,9 @@ from belimap.scrna.pipeline import ScrnaParams, annotate, concat_samples, filter
 from belimap.scrna.qc import QcParams, flag_outliers, is_outlier, qc_metrics, qc_summary
 
 __all__ = [
-    "BcellParams", "DoubletParams", "IntegrateParams", "QcParams", "ScrnaParams", "accuracy_against_truth",
-    "annotate", "call_doublets", "check_counts", "composition_error", "compositions", "concat_samples", "detect_format",
+    "AnnotateParams", "BcellParams", "DoubletParams", "IntegrateParams", "QcParams", "ScrnaParams",
+    "accuracy_against_truth", "accuracy_table", "annotate", "assign_subsets", "confusion", "score_cells", "vdj_isotypes",
+    "call_doublets", "check_counts", "composition_error", "compositions", "concat_samples", "detect_format",
     "embed", "filter_sample", "flag_outliers", "harmony", "integrate", "is_outlier", "label_bcell_subsets",
     "label_lineages", "marker_scores", "normalise", "preprocess_sample", "qc_metrics", "qc_summary", "read_counts",
     "summarise_counts",

@@ -18,7 +18,8 @@ def compositions(adata: ad.AnnData, specimens: pd.DataFrame, vocab: Vocabulary) 
 
     Subsets the annotator could not call (``uns['uncallable_subsets']``: markers absent from the
     data) are left out, with the annotator's note saying so, so a missing gene never reads as 0 %
-    (nor is tested as a loss downstream).
+    (nor is tested as a loss downstream). ``unassigned`` B-lineage cells are counted in
+    ``n_unassigned``, outside the fractions' denominator ``n_bcells`` (see :mod:`belimap.composition`).
     """
     obs = adata.obs[["sample_id", "lineage", "bcell_subset"]].astype(str)
     b = obs[obs["lineage"].isin(vocab.bcell_lineages)]

@@ -14,12 +14,12 @@ import pandas as pd
 
 from belimap.errors import BelimapError
 from belimap.params import parameters
-from belimap.scrna.annotate import BcellParams, label_bcell_subsets, label_lineages
+from belimap.scrna.annotate import AnnotateParams, BcellParams, label_bcell_subsets, label_lineages, read_vdj_isotypes
 from belimap.scrna.doublets import DoubletParams, call_doublets
 from belimap.scrna.embed import HvgParams, IntegrateParams, LeidenParams, NeighborsParams, PcaParams, embed, normalise
 from belimap.scrna.qc import QC_COLUMNS, QcParams, flag_outliers, qc_metrics, qc_summary
 from belimap.tables import read_tsv, write_h5ad, write_tsv
-from belimap.vocab import Vocabulary
+from belimap.vocab import UNASSIGNED, Vocabulary
 
 if TYPE_CHECKING:
     import anndata as ad
@@ -39,6 +39,7 @@ class ScrnaParams:
     neighbors: NeighborsParams
     leiden: LeidenParams
     bcells: BcellParams
+    annotate: AnnotateParams
     min_cells_for_integration: int
     seed: int
 
@@ -126,21 +127,30 @@ def integrate(adata: ad.AnnData, *, params: ScrnaParams) -> ad.AnnData:
     return adata
 
 
-def annotate(adata: ad.AnnData, vocab: Vocabulary, *, params: ScrnaParams) -> ad.AnnData:
+def annotate(adata: ad.AnnData, vocab: Vocabulary, *, params: ScrnaParams,
+             isotypes: pd.Series | None = None) -> ad.AnnData:
     """Lineage labels for all cells, then B-subset labels for the B lineage; returns the B-cell object.
 
-    Writes ``obs['lineage']`` and ``obs['bcell_subset']`` (str, ``""`` outside the B lineage) and
-    the palette's colours as ``uns['<key>_colors']`` for tissue, timepoint and lineage (and
-    bcell_subset on the B-cell object), so scanpy and cellxgene draw belimap's colours.
+    Writes ``obs['lineage']``, ``obs['bcell_subset']`` (str: a subset id, ``unassigned``, or ``""``
+    outside the B lineage), ``obs['bcell_sublabel']`` and ``obs['annotation_margin']`` (see
+    :func:`belimap.scrna.annotate.label_bcell_subsets`) and the palette's colours as
+    ``uns['<key>_colors']`` for tissue, timepoint and lineage (and bcell_subset on the B-cell
+    object), so scanpy and cellxgene draw belimap's colours. ``isotypes`` (cell → switched /
+    unswitched, from the cells' VDJ heavy chains) is used when ``scrna.annotate.isotype_from_vdj``.
     """
-    label_lineages(adata, vocab, seed=params.seed)
+    if params.annotate.method != "markers":
+        raise BelimapError(f"scrna.annotate.method: '{params.annotate.method}' is not available here; expected markers")
+    label_lineages(adata, vocab, seed=params.seed, min_score=params.annotate.min_margin)
     bcells = label_bcell_subsets(adata, vocab, params=params.bcells, integrate=params.integrate,
                                  n_neighbors=params.neighbors.n_neighbors, n_top_genes=params.hvg.n_top_genes,
-                                 hvg_exclude=params.hvg.exclude, seed=params.seed)
+                                 hvg_exclude=params.hvg.exclude, seed=params.seed, annotate=params.annotate,
+                                 isotypes=isotypes)
     adata.obs["bcell_subset"] = adata.obs["bcell_subset"].astype(str)
+    adata.obs["bcell_sublabel"] = adata.obs["bcell_sublabel"].astype(str)
     store_colours(adata, vocab)
     if bcells.n_obs:
-        bcells.obs["bcell_subset"] = pd.Categorical(bcells.obs["bcell_subset"].astype(str), categories=vocab.subset_ids)
+        bcells.obs["bcell_subset"] = pd.Categorical(bcells.obs["bcell_subset"].astype(str),
+                                                    categories=[*vocab.subset_ids, UNASSIGNED])
         store_colours(bcells, vocab)
     return bcells
 
@@ -195,12 +205,17 @@ def integrate_files(paths: list[str], *, params: ScrnaParams, tissues: list[str]
 
 
 def annotate_file(path: str | Path, vocab: Vocabulary, *, params: ScrnaParams, integrated: str | Path,
-                  bcells: str | Path) -> None:
-    """Rule ``scrna_annotate``: clustered h5ad → labelled study object and the B-lineage object."""
+                  bcells: str | Path, bcr: list[str] | tuple[str, ...] = ()) -> None:
+    """Rule ``scrna_annotate``: clustered h5ad → labelled study object and the B-lineage object.
+
+    ``bcr`` are the per-sample AIRR tables (``results/bcr/samples/{sample}.tsv``) of the specimens
+    with BCR data; their heavy-chain ``c_call`` decides switched vs unswitched memory.
+    """
     import anndata as ad
 
     adata = ad.read_h5ad(path)
-    b = annotate(adata, vocab, params=params)
+    isotypes = read_vdj_isotypes(list(bcr)) if bcr and params.annotate.isotype_from_vdj else None
+    b = annotate(adata, vocab, params=params, isotypes=isotypes)
     write_h5ad(b, bcells)
     write_h5ad(adata, integrated)
 
@@ -224,16 +239,26 @@ def composition_files(path: str | Path, specimens: pd.DataFrame | dict, vocab: V
 
 
 def accuracy_file(path: str | Path, composition: str | Path, truth_cells: str | Path, truth_composition: str | Path,
-                  vocab: Vocabulary, *, out: str | Path) -> None:
-    """Rule ``scrna_accuracy``: labels and compositions scored against the simulator's truth."""
+                  vocab: Vocabulary, *, out: str | Path, qc_tables: list[str] | tuple[str, ...] = (),
+                  confusion: str | Path | None = None, figure: str | Path | None = None) -> None:
+    """Rule ``scrna_accuracy``: every truth cell scored (:mod:`belimap.scrna.accuracy`) → accuracy table,
+    the truth × predicted confusion table and its figure (PDF + PNG)."""
     import anndata as ad
 
-    from belimap.scrna.accuracy import accuracy_against_truth, composition_error
+    from belimap.scrna import accuracy as acc
 
     adata = ad.read_h5ad(path, backed="r")
-    scores = accuracy_against_truth(adata, read_tsv(truth_cells), vocab)
-    scores["fraction_mae"] = composition_error(read_tsv(composition), read_tsv(truth_composition))
-    write_tsv(pd.DataFrame([{"metric": k, "value": v} for k, v in scores.items()]), out)
+    qc = pd.concat([read_tsv(p) for p in qc_tables], ignore_index=True) if qc_tables else None
+    scored = acc.score_cells(adata.obs, read_tsv(truth_cells), vocab, qc)
+    write_tsv(acc.accuracy_table(scored, vocab, read_tsv(composition), read_tsv(truth_composition)), out)
+    conf = acc.confusion(scored, vocab)
+    if confusion is not None:
+        write_tsv(conf.reset_index(), confusion)
+    if figure is not None:
+        from belimap.pl import save_figure
+        from belimap.pl.accuracy import confusion_matrix
+
+        save_figure(confusion_matrix(conf, vocab), figure)
 
 
 def figure_files(path: str | Path, bcells_path: str | Path, composition: str | Path, vocab: Vocabulary, *,
