@@ -65,8 +65,9 @@ def decontaminate(adata: ad.AnnData, *, params: AmbientParams, seed: int) -> tup
         out.X = native
         contamination[:] = share
     out.obs[CONTAMINATION] = contamination
-    out.uns["ambient"] = {"method": params.method, "mean": float(contamination.mean()),
-                          "median": float(contamination.median())}
+    found = contamination.notna().any()
+    out.uns["ambient"] = {"method": params.method, "mean": float(contamination.mean()) if found else np.nan,
+                          "median": float(contamination.median()) if found else np.nan}
     return out, contamination
 
 
