@@ -70,7 +70,7 @@ def contaminated_sample(X: sp.csr_matrix, genes: pd.Index, *, n_cells: int, shar
         per_cell = np.zeros(n_cells)
     n_native = np.asarray(native.sum(axis=1)).ravel()
     n_amb = rng.poisson(n_native * per_cell / (1 - per_cell))
-    amb = sp.csr_matrix(np.stack([rng.multinomial(n, soup) for n in n_amb])) if share > 0 else sp.csr_matrix(native.shape)
+    amb = sp.csr_matrix(np.stack([rng.multinomial(n, soup) for n in n_amb]) if share > 0 else native.shape)
     observed = (native + amb).tocsr()
     true = n_amb / np.maximum(np.asarray(observed.sum(axis=1)).ravel(), 1)
     return observed, true, soup

@@ -118,3 +118,23 @@ def test_qc_summary_and_table_carry_contamination(runs):
     row = qc_summary(table, "s")
     assert row["mean_ambient"] == pytest.approx(est.mean()) and row["median_ambient"] == pytest.approx(est.median())
     assert np.isnan(qc_summary(table.drop(columns=CONTAMINATION), "s")["mean_ambient"])
+
+
+def test_pipeline_removes_ambient_before_qc(scrna_study):
+    from belimap.pl.scrna import qc_sample
+    from belimap.scrna.io import read_counts
+    from belimap.scrna.pipeline import ScrnaParams, filter_sample
+    from belimap.scrna.qc import qc_summary
+
+    row = scrna_study["sheet"].iloc[0]
+    raw = read_counts(row["path"])
+    cfg = {**scrna_study["cfg"], "seed": 0}
+    params = ScrnaParams.from_config({**cfg, "scrna": {**cfg.get("scrna", {}), "ambient": {"method": "decontx"}}})
+    kept, table = filter_sample(raw, params=params)
+    assert table[CONTAMINATION].between(0, 1).all() and len(table) == raw.n_obs
+    assert kept.obs[CONTAMINATION].notna().all()
+    corrected = table.set_index("barcode")["total_counts"]
+    assert (corrected <= np.asarray(raw.X.sum(axis=1)).ravel()).all() and (corrected < raw.X.sum(axis=1).A1).any()
+    summary = qc_summary(table, row["sample_id"])
+    assert 0 < summary["mean_ambient"] < 1
+    assert len(qc_sample(table, dict(kept.uns["qc"]), row["sample_id"]).axes) == 4
