@@ -12,11 +12,13 @@ from belimap.vocab import UNASSIGNED, Vocabulary
 
 
 def qc_sample(table: pd.DataFrame, thresholds: dict, sample_id: str) -> plt.Figure:
-    """Three panels per sample: UMI counts, genes and % mito, with the adaptive thresholds drawn.
+    """Panels per sample: UMI counts, genes and % mito, with the adaptive thresholds drawn, and the
+    estimated ambient-RNA share per cell when ambient RNA was removed (``scrna.ambient``).
 
     ``table`` is the per-cell QC table of :func:`belimap.scrna.pipeline.filter_sample`.
     """
-    fig, axes = plt.subplots(1, 3, figsize=(9, 2.8))
+    ambient = table["ambient_contamination"].dropna() if "ambient_contamination" in table else pd.Series(dtype=float)
+    fig, axes = plt.subplots(1, 4 if len(ambient) else 3, figsize=(12 if len(ambient) else 9, 2.8))
     removed = table["removed"].astype(str)
     colours = {"": "#4477AA", "low_quality": "#EE6677", "doublet": "#CCBB44"}
     names = {"": "kept", "low_quality": "low quality", "doublet": "doublet"}
@@ -38,7 +40,14 @@ def qc_sample(table: pd.DataFrame, thresholds: dict, sample_id: str) -> plt.Figu
         ax.axvline(thresholds["max_pct_mito"], color="#EE6677", ls="--", lw=1, label="threshold")
     ax.set(xlabel="mitochondrial reads (% of counts)", ylabel="cells")
     kept = int((removed == "").sum())
-    fig.suptitle(f"{sample_id}: {kept} of {len(table)} cells kept")
+    title = f"{sample_id}: {kept} of {len(table)} cells kept"
+    if len(ambient):
+        ax = axes[3]
+        ax.hist(100 * ambient, bins=40, color="#BBBBBB")
+        ax.axvline(100 * ambient.median(), color="#4477AA", ls="--", lw=1)
+        ax.set(xlabel="ambient RNA (% of counts, estimated)", ylabel="cells")
+        title += f"; ambient RNA median {100 * ambient.median():.1f} %"
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 

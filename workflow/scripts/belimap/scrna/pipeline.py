@@ -14,6 +14,7 @@ import pandas as pd
 
 from belimap.errors import BelimapError
 from belimap.params import parameters
+from belimap.scrna.ambient import CONTAMINATION, AmbientParams, decontaminate
 from belimap.scrna.annotate import AnnotateParams, BcellParams, label_bcell_subsets, label_lineages, read_vdj_isotypes
 from belimap.scrna.doublets import DoubletParams, call_doublets
 from belimap.scrna.embed import HvgParams, IntegrateParams, LeidenParams, NeighborsParams, PcaParams, embed, normalise
@@ -32,6 +33,7 @@ class ScrnaParams:
     """The ``scrna`` section of the config, every sub-section typed."""
 
     qc: QcParams
+    ambient: AmbientParams
     doublets: DoubletParams
     hvg: HvgParams
     pca: PcaParams
@@ -45,21 +47,26 @@ class ScrnaParams:
 
 
 def filter_sample(adata: ad.AnnData, *, params: ScrnaParams) -> tuple[ad.AnnData, pd.DataFrame]:
-    """QC one sample: metrics, adaptive filters, doublets. Returns (kept cells, per-cell QC table).
+    """QC one sample: ambient RNA (optional), metrics, adaptive filters, doublets. Returns (kept cells,
+    per-cell QC table).
 
-    The per-cell table keeps every barcode with its metrics, flags and the reason it was removed
-    (``""`` when kept), so the QC figure and summary can show what each filter did. The kept object
-    carries ``uns['qc']`` (thresholds) and ``obs['doublet_score'|'predicted_doublet']``.
+    Ambient RNA is removed first (``scrna.ambient``, :func:`belimap.scrna.ambient.decontaminate`) so that
+    every metric, filter and doublet score sees the corrected counts. The per-cell table keeps every
+    barcode with its metrics, its estimated ambient share (``ambient_contamination``, NaN with method
+    ``none``), flags and the reason it was removed (``""`` when kept), so the QC figure and summary can
+    show what each step did. The kept object carries ``uns['qc']`` (thresholds), ``uns['ambient']`` and
+    ``obs['ambient_contamination'|'doublet_score'|'predicted_doublet']``.
     """
     import numpy as np
 
-    adata = adata.copy()
+    adata, _ = decontaminate(adata, params=params.ambient, seed=params.seed)
     qc_metrics(adata)
     flags = flag_outliers(adata, params=params.qc)
     kept = adata[~flags["low_quality"].to_numpy()].copy()
     kept.uns["qc"] = adata.uns["qc"]
+    kept.uns["ambient"] = adata.uns["ambient"]
     call_doublets(kept, params=params.doublets, seed=params.seed)
-    table = adata.obs[QC_COLUMNS].copy()
+    table = adata.obs[QC_COLUMNS + [CONTAMINATION]].copy()
     table = table.join(flags)
     table["doublet_score"] = kept.obs["doublet_score"].reindex(table.index)
     table["predicted_doublet"] = kept.obs["predicted_doublet"].reindex(table.index).eq(True)

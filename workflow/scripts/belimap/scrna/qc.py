@@ -89,8 +89,10 @@ def _range(values: pd.Series, nmads: float) -> list[float]:
 
 
 def qc_summary(table: pd.DataFrame, sample_id: str) -> dict:
-    """One row of the study QC summary: cells in, removed by reason, kept, medians."""
+    """One row of the study QC summary: cells in, removed by reason, kept, medians, and the estimated
+    ambient-RNA share of the kept cells (mean and median; NaN when ``scrna.ambient.method`` is none)."""
     kept = table[table["removed"] == ""]
+    ambient = kept["ambient_contamination"] if "ambient_contamination" in kept else pd.Series(dtype=float)
     return {
         "sample_id": sample_id,
         "cells_in": len(table),
@@ -100,4 +102,6 @@ def qc_summary(table: pd.DataFrame, sample_id: str) -> dict:
         "median_counts": float(kept["total_counts"].median()) if len(kept) else np.nan,
         "median_genes": float(kept["n_genes_by_counts"].median()) if len(kept) else np.nan,
         "median_pct_mito": float(kept["pct_counts_mt"].median()) if len(kept) else np.nan,
+        "mean_ambient": float(ambient.mean()) if ambient.notna().any() else np.nan,
+        "median_ambient": float(ambient.median()) if ambient.notna().any() else np.nan,
     }
