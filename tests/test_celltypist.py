@@ -86,31 +86,54 @@ def _annotate(query, model, label_map, **kw):
 
 
 def test_b_lineage_f1_on_held_out_half(split, model, label_map):
-    from sklearn.metrics import f1_score
-
     _, query = split
     adata = _annotate(query, model, label_map)
-    truth = query.obs["bulk_labels"].eq("CD19+ B").to_numpy()
     called = adata.obs["lineage"].isin(["B", "plasma"]).to_numpy()
-    assert truth.sum() >= 40
-    assert f1_score(truth, called) >= 0.95
     assert list(adata.obs["lineage"].cat.categories) == load_vocabulary().lineage_ids
     assert adata.obs["lineage"].notna().all()
     assert set(adata.obs.loc[~called, "bcell_subset"]) == {""}
+    assert set(adata.obs.loc[called, "bcell_subset"]) <= {"naive", UNASSIGNED}
     conf = adata.obs["annotation_confidence"].to_numpy()
     assert np.all((conf >= 0) & (conf <= 1))
+    assert adata.obs["celltypist_label"].isin(PBMC_MAP).all()
+
+
+def test_b_lineage_f1_cross_fitted(label_map):
+    """Every cell predicted by a model trained on the other half (2-fold, stratified), for three
+    fold draws: B-lineage F1 against the published ``CD19+ B`` label. Measured 0.950, 0.954, 0.960;
+    the misses are cells published as T cells that express CD79A/MS4A1/CD74 (bulk_labels come from
+    correlation with sorted bulk profiles, so some are wrong)."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    adata = pbmc_counts()
+    truth = adata.obs["bulk_labels"].eq("CD19+ B").to_numpy()
+    assert truth.sum() == 95
+    scores = []
+    for draw in range(3):
+        called = np.zeros(adata.n_obs, dtype=bool)
+        folds = StratifiedKFold(2, shuffle=True, random_state=draw).split(np.zeros(adata.n_obs), adata.obs["bulk_labels"])
+        for train_idx, test_idx in folds:
+            train = adata[train_idx].copy()
+            m = train_reference(train, reference_labels(train, "bulk_labels"), params=TrainParams(seed=0))
+            called[test_idx] = _annotate(adata[test_idx].copy(), m, label_map).obs["lineage"].eq("B").to_numpy()
+        scores.append(f1_score(truth, called))
+    assert min(scores) >= 0.94
+    assert np.mean(scores) >= 0.95
 
 
 def test_high_threshold_withholds_subsets_not_lineages(split, model, label_map):
     _, query = split
-    low = _annotate(query, model, label_map, min_confidence=0.5)
-    high = _annotate(query, model, label_map, min_confidence=0.999)
-    b = low.obs["lineage"].eq("B").to_numpy()
-    assert (low.obs.loc[b, "bcell_subset"] == "naive").mean() > 0.8
-    withheld = high.obs.loc[b, "bcell_subset"] == UNASSIGNED
-    assert withheld.any()
-    assert (high.obs.loc[b, "annotation_confidence"][withheld] < 0.999).all()
-    assert high.obs["lineage"].astype(str).equals(low.obs["lineage"].astype(str))
+    runs = {t: _annotate(query, model, label_map, min_confidence=t) for t in (0.0, 0.5, 0.999)}
+    b = runs[0.0].obs["lineage"].eq("B").to_numpy()
+    assert b.sum() > 30
+    withheld = {t: (r.obs.loc[b, "bcell_subset"] == UNASSIGNED).mean() for t, r in runs.items()}
+    assert withheld[0.0] == 0 and (runs[0.0].obs.loc[b, "bcell_subset"] == "naive").all()
+    assert withheld[0.999] > withheld[0.5] > 0
+    high = runs[0.999].obs
+    assert (high.loc[b & high["bcell_subset"].eq(UNASSIGNED).to_numpy(), "annotation_confidence"] < 0.999).all()
+    for r in runs.values():
+        assert r.obs["lineage"].astype(str).equals(runs[0.0].obs["lineage"].astype(str))
 
 
 def test_untranslated_labels_are_noted(split, model, tmp_path):

@@ -54,6 +54,7 @@ class TrainParams:
     n_top_genes: int
     feature_selection: bool
     top_genes: int
+    average: bool
     seed: int
 
 
@@ -251,7 +252,9 @@ def train_reference(adata: ad.AnnData, labels: pd.Series, *, params: TrainParams
     CellTypist's SGD logistic regression (``use_SGD``): its other path passes ``multi_class`` to
     scikit-learn's ``LogisticRegression``, which scikit-learn 1.8+ refuses. ``feature_selection`` is
     CellTypist's two-pass training (each label's ``top_genes`` genes by coefficient, then a refit on
-    them); it is skipped when there are no more genes than ``top_genes``.
+    them); it is skipped when there are no more genes than ``top_genes``. ``average`` switches to scikit-learn's
+    averaged SGD: on a small atlas CellTypist's plain SGD overshoots (decision values in the
+    thousands), leaving many cells' best-label probability near 0 and so below any threshold.
     """
     import celltypist
     import scanpy as sc
@@ -271,7 +274,7 @@ def train_reference(adata: ad.AnnData, labels: pd.Series, *, params: TrainParams
     with _quiet():
         return celltypist.train(data, labels=lab[keep].to_numpy().astype(str), feature_selection=fs,
                                 top_genes=params.top_genes, use_SGD=True, n_jobs=1, random_state=params.seed,
-                                details=details, check_expression=False)
+                                details=details, check_expression=False, average=params.average)
 
 
 def write_model(model: Model, path: str | Path) -> None:
