@@ -142,7 +142,8 @@ def test_untranslated_labels_are_noted(split, model, tmp_path):
     path = tmp_path / "partial.yaml"
     path.write_text(yaml.safe_dump({"labels": partial}))
     adata = _annotate(query, model, path)
-    assert any("Dendritic" in n and "no lineage" in n for n in adata.uns["notes"])
+    assert any("Dendritic" in n and "not in" in n for n in adata.uns["notes"])
+    assert not any("CD34+" in n for n in adata.uns["notes"])  # mapped to lineage: null on purpose
     assert adata.obs["lineage"].notna().all()
 
 
@@ -253,3 +254,39 @@ def test_cli_check_rejects_bad_label_map(atlas, tmp_path, capsys):
     good.write_text(yaml.safe_dump({"labels": {k: v for k, v in PBMC_MAP.items() if k != "CD34+"}}))
     assert main(["reference", "check", str(out), "--label-map", str(good)]) == 0
     assert "CD34+" in capsys.readouterr().out
+
+
+def test_cli_trains_from_a_truth_table_with_the_default_map(split, tmp_path):
+    """The simulated-cohort route: labels from a per-cell table (sample_id, barcode, lineage,
+    bcell_subset, as truth/cells.tsv) become lineage|subset labels that the shipped map translates."""
+    train, query = (s.copy() for s in split)
+    for a in (train, query):
+        a.obs["sample_id"], a.obs["barcode"] = "S1", a.obs_names.astype(str)
+    mapped = train.obs["bulk_labels"].map(lambda lab: PBMC_MAP[lab]["lineage"] or "doublet")
+    truth = pd.DataFrame({"sample_id": "S1", "barcode": train.obs_names, "lineage": mapped.to_numpy(),
+                          "bcell_subset": np.where(mapped.eq("B"), "naive", "")})
+    truth = pd.concat([truth, pd.DataFrame([{"sample_id": "S2", "barcode": "x", "lineage": "NK", "bcell_subset": ""}])])
+    truth.to_csv(tmp_path / "cells.tsv", sep="\t", index=False)
+    train.obs = train.obs[["sample_id", "barcode"]]
+    train.write_h5ad(tmp_path / "cohort.h5ad")
+    out = tmp_path / "sim.pkl"
+    assert main(["reference", "train", "--labels", "lineage", "--subset-labels", "bcell_subset", "--obs",
+                 str(tmp_path / "cells.tsv"), str(tmp_path / "cohort.h5ad"), "-o", str(out)]) == 0
+    m = load_model(out)
+    assert {"B|naive", "CD4_T", "monocyte", "doublet"} <= set(map(str, m.cell_types))
+    adata = query.copy()
+    annotate_celltypist(adata, load_vocabulary(), params=CelltypistParams(model=str(out)), seed=0)
+    is_b = query.obs["bulk_labels"].eq("CD19+ B").to_numpy()
+    assert (adata.obs.loc[is_b, "lineage"] == "B").mean() > 0.9
+    called_b = adata.obs["lineage"].eq("B").to_numpy()
+    assert (adata.obs.loc[called_b, "bcell_subset"].isin(["naive", UNASSIGNED])).all()
+    assert (adata.obs.loc[called_b, "bcell_subset"] == "naive").any()
+    assert not adata.uns.get("notes")  # 'doublet' is in the map (lineage: null), so nothing is untranslated
+
+
+def test_cli_obs_table_must_match_cells(atlas, tmp_path, capsys):
+    pd.DataFrame({"sample_id": ["S9"], "barcode": ["nope"], "bulk_labels": ["x"]}).to_csv(
+        tmp_path / "t.tsv", sep="\t", index=False)
+    assert main(["reference", "train", "--labels", "bulk_labels", "--obs", str(tmp_path / "t.tsv"), str(atlas),
+                 "-o", str(tmp_path / "m.pkl")]) == 1
+    assert "joining labels needs obs column 'sample_id'" in capsys.readouterr().err

@@ -2,7 +2,8 @@
 
 Trains on any labelled h5ad (counts in ``layers['counts']`` or ``X``, or ``X`` as log1p counts per
 10,000) with CellTypist's own trainer, seeded, with the settings of ``scrna.annotate.celltypist.train``.
-``--subset-labels`` joins a second column into ``lineage|subset`` labels (belimap's own ``lineage`` +
+``--obs TSV`` takes the labels from a per-cell table (matched on ``sample_id`` + ``barcode``, e.g. a
+simulated cohort's ``truth/cells.tsv`` beside its processed h5ad). ``--subset-labels`` joins a second column into ``lineage|subset`` labels (belimap's own ``lineage`` +
 ``bcell_subset``, which the default label map translates); ``--label-map-template`` writes a label
 map of the model's labels for you to complete. Use the model with ``scrna.annotate.method: celltypist``.
 """
@@ -22,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--labels", required=True, metavar="COLUMN", help="obs column with each cell's reference label")
     t.add_argument("--subset-labels", metavar="COLUMN",
                    help="obs column joined to --labels as LABEL|SUBSET where not empty (e.g. bcell_subset)")
+    t.add_argument("--obs", metavar="TSV", help="take the label columns from this per-cell table instead of the "
+                   "h5ad's obs, matched on sample_id and barcode (e.g. a simulated cohort's truth/cells.tsv)")
     t.add_argument("-o", "--out", required=True, help="model file to write (.pkl)")
     t.add_argument("--config", default="config/config.yaml", help="study config (scrna.annotate.celltypist.train, seed)")
     t.add_argument("--seed", type=int, help="override the config's seed")
@@ -42,9 +45,11 @@ def run_train(args: argparse.Namespace) -> int:
 
     from belimap.config import load_config
     from belimap.errors import BelimapError
-    from belimap.scrna.celltypist import TrainParams, label_map_template, reference_labels, train_reference, write_model
+    from belimap.scrna.celltypist import (
+        TrainParams, attach_labels, label_map_template, reference_labels, train_reference, write_model,
+    )
     from belimap.scrna.embed import HvgParams
-    from belimap.tables import write_text
+    from belimap.tables import read_table, write_text
     from belimap.vocab import load_vocabulary
 
     cfg = load_config(args.config)
@@ -60,6 +65,10 @@ def run_train(args: argparse.Namespace) -> int:
         adata = ad.read_h5ad(atlas)
     except Exception as err:  # noqa: BLE001 - h5py/anndata raise many types for a file that is not an h5ad
         raise BelimapError(f"{atlas}: cannot be read as an h5ad ({type(err).__name__}: {err})") from None
+    if args.obs:
+        cols = [c for c in (args.labels, args.subset_labels) if c]
+        table = read_table(args.obs, required=["sample_id", "barcode", *cols], what="label table")
+        attach_labels(adata, table, cols, where=args.obs)
     labels = reference_labels(adata, args.labels, args.subset_labels, where=str(atlas))
     hvg = HvgParams.from_config(cfg)
     details = f"belimap reference train --labels {args.labels} {atlas.name}"

@@ -174,13 +174,13 @@ def annotate_celltypist(adata: ad.AnnData, vocab: Vocabulary, *, params: Celltyp
     if shared < 0.5 * n_features:
         note(adata, f"CellTypist: only {shared} of the model's {n_features} genes are in the data")
     classes = [str(c) for c in model.cell_types]
-    unmapped = [c for c in classes if labels_map.get(c, (None, None))[0] is None]
-    if len(unmapped) == len(classes):
+    if all(labels_map.get(c, (None, None))[0] is None for c in classes):
         raise BelimapError(f"{params.label_map}: translates none of the model's labels into a lineage "
                            f"(model labels: {', '.join(classes[:10])}{' ...' if len(classes) > 10 else ''})")
-    if unmapped:
-        note(adata, f"CellTypist: reference label(s) {', '.join(unmapped)} have no lineage in {params.label_map}; "
-                    f"their cells take the lineage of their best translated label and an {UNASSIGNED} subset")
+    missing = [c for c in classes if c not in labels_map]
+    if missing:
+        note(adata, f"CellTypist: reference label(s) {', '.join(missing)} are not in {params.label_map}; their cells "
+                    f"take the lineage of their best translated label and an {UNASSIGNED} subset")
     vote = params.majority_voting and adata.n_obs > 50
     over = adata.obs["leiden"].astype(str).to_numpy() if vote and "leiden" in adata.obs else None
     np.random.seed(seed)
@@ -235,6 +235,26 @@ def reference_labels(adata: ad.AnnData, column: str, subset_column: str | None =
     if lab.nunique() < 2:
         raise BelimapError(f"{where}: obs '{column}' has {lab.nunique()} distinct label(s); a reference needs at least 2")
     return lab
+
+
+def attach_labels(adata: ad.AnnData, table: pd.DataFrame, columns: Iterable[str], *, where: str = "labels") -> None:
+    """Copy label ``columns`` of a per-cell table (e.g. the simulator's ``truth/cells.tsv``) into
+    ``adata.obs``, matching cells on ``sample_id`` and ``barcode``; cells the table lacks get no label."""
+    keys = ["sample_id", "barcode"]
+    for k in keys:
+        if k not in adata.obs:
+            raise BelimapError(f"{where}: joining labels needs obs column '{k}' in the h5ad (belimap's own objects have it)")
+    cols = [c for c in dict.fromkeys(columns) if c not in keys]
+    idx = pd.MultiIndex.from_frame(table[keys].astype(str))
+    if idx.has_duplicates:
+        raise BelimapError(f"{where}: more than one row for a (sample_id, barcode) pair; expected one row per cell")
+    at = pd.MultiIndex.from_frame(adata.obs[keys].astype(str))
+    rows = idx.get_indexer(at)
+    if (rows < 0).all():
+        raise BelimapError(f"{where}: no (sample_id, barcode) pair matches a cell of the h5ad")
+    for c in cols:
+        values = table[c].to_numpy(dtype=object)[np.maximum(rows, 0)]
+        adata.obs[c] = np.where(rows >= 0, values, None)
 
 
 def _text(col: pd.Series) -> pd.Series:
