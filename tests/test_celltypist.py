@@ -80,8 +80,8 @@ def label_map(tmp_path):
 
 def _annotate(query, model, label_map, **kw):
     adata = query.copy()
-    annotate_celltypist(adata, load_vocabulary(), params=CelltypistParams(model="x.pkl", label_map=str(label_map), **kw),
-                        seed=0, model=model)
+    params = CelltypistParams(model="x.pkl", label_map=str(label_map), **kw)
+    annotate_celltypist(adata, load_vocabulary(), params=params, seed=0, model=model)
     return adata
 
 
@@ -112,7 +112,8 @@ def test_b_lineage_f1_cross_fitted(label_map):
     scores = []
     for draw in range(3):
         called = np.zeros(adata.n_obs, dtype=bool)
-        folds = StratifiedKFold(2, shuffle=True, random_state=draw).split(np.zeros(adata.n_obs), adata.obs["bulk_labels"])
+        kfold = StratifiedKFold(2, shuffle=True, random_state=draw)
+        folds = kfold.split(np.zeros(adata.n_obs), adata.obs["bulk_labels"])
         for train_idx, test_idx in folds:
             train = adata[train_idx].copy()
             m = train_reference(train, reference_labels(train, "bulk_labels"), params=TrainParams(seed=0))
@@ -134,6 +135,17 @@ def test_high_threshold_withholds_subsets_not_lineages(split, model, label_map):
     assert (high.loc[b & high["bcell_subset"].eq(UNASSIGNED).to_numpy(), "annotation_confidence"] < 0.999).all()
     for r in runs.values():
         assert r.obs["lineage"].astype(str).equals(runs[0.0].obs["lineage"].astype(str))
+
+
+def test_majority_vote_over_leiden_clusters(split, model, label_map):
+    import scanpy as sc
+
+    _, query = split
+    q = query.copy()
+    q.obs["leiden"] = sc.datasets.pbmc68k_reduced().obs["louvain"].reindex(q.obs_names).astype(str).to_numpy()
+    voted = _annotate(q, model, label_map, majority_voting=True).obs
+    assert (voted.groupby("leiden")["celltypist_label"].nunique() == 1).all()
+    assert voted["lineage"].eq("B").sum() > 30
 
 
 def test_untranslated_labels_are_noted(split, model, tmp_path):

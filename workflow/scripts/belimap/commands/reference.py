@@ -2,10 +2,12 @@
 
 Trains on any labelled h5ad (counts in ``layers['counts']`` or ``X``, or ``X`` as log1p counts per
 10,000) with CellTypist's own trainer, seeded, with the settings of ``scrna.annotate.celltypist.train``.
-``--obs TSV`` takes the labels from a per-cell table (matched on ``sample_id`` + ``barcode``, e.g. a
-simulated cohort's ``truth/cells.tsv`` beside its processed h5ad). ``--subset-labels`` joins a second column into ``lineage|subset`` labels (belimap's own ``lineage`` +
-``bcell_subset``, which the default label map translates); ``--label-map-template`` writes a label
-map of the model's labels for you to complete. Use the model with ``scrna.annotate.method: celltypist``.
+``--subset-labels`` joins a second column into ``lineage|subset`` labels (belimap's own ``lineage`` +
+``bcell_subset``, which the default label map translates); ``--obs TSV`` takes the label columns from
+a per-cell table matched on ``sample_id`` + ``barcode`` (e.g. a simulated cohort's
+``truth/cells.tsv`` beside its processed h5ad); ``--label-map-template`` writes a label map of the
+model's labels for you to complete. Use the model with ``scrna.annotate.method: celltypist``;
+``belimap reference check MODEL.pkl`` shows how a label map translates its labels.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--obs", metavar="TSV", help="take the label columns from this per-cell table instead of the "
                    "h5ad's obs, matched on sample_id and barcode (e.g. a simulated cohort's truth/cells.tsv)")
     t.add_argument("-o", "--out", required=True, help="model file to write (.pkl)")
-    t.add_argument("--config", default="config/config.yaml", help="study config (scrna.annotate.celltypist.train, seed)")
+    t.add_argument("--config", default="config/config.yaml", help="study config (celltypist.train, seed)")
     t.add_argument("--seed", type=int, help="override the config's seed")
     t.add_argument("--label-map-template", metavar="YAML", help="also write a label map of the model's labels")
     t.set_defaults(func=run_train)
@@ -99,5 +101,5 @@ def run_check(args: argparse.Namespace) -> int:
         missing += lin is None
         print(f"{label}\t{lin or '(no lineage)'}\t{sub or ''}")
     print(f"belimap: {len(model.cell_types) - missing} of {len(model.cell_types)} model labels translate through {path}"
-          + (f"; {missing} have no lineage (their cells take their next translated label's lineage)" if missing else ""))
+          + (f"; {missing} have no lineage (their cells take their best translated label's)" if missing else ""))
     return 0

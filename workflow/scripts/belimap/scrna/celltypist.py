@@ -159,7 +159,9 @@ def annotate_celltypist(adata: ad.AnnData, vocab: Vocabulary, *, params: Celltyp
     probability of the best label) and ``obs['celltypist_label']`` (that label). Notes name model
     labels the map does not translate and a poor gene overlap. Reads ``layers['counts']`` (else
     ``X``); with ``majority_voting`` the vote runs over ``obs['leiden']`` when present, else over
-    CellTypist's own over-clustering. ``model`` (already in memory) overrides ``params.model``.
+    CellTypist's own over-clustering (fewer than 50 cells: no vote, with a note). ``model`` (already
+    in memory) overrides ``params.model``. ``seed`` is taken for the annotators' common signature:
+    CellTypist's prediction and its over-clustering (scanpy's fixed default seed) are deterministic.
     """
     import celltypist
 
@@ -181,9 +183,10 @@ def annotate_celltypist(adata: ad.AnnData, vocab: Vocabulary, *, params: Celltyp
     if missing:
         note(adata, f"CellTypist: reference label(s) {', '.join(missing)} are not in {params.label_map}; their cells "
                     f"take the lineage of their best translated label and an {UNASSIGNED} subset")
-    vote = params.majority_voting and adata.n_obs > 50
+    vote = params.majority_voting and adata.n_obs >= 50
+    if params.majority_voting and not vote:
+        note(adata, f"CellTypist: only {adata.n_obs} cells, too few for a majority vote; each cell labelled on its own")
     over = adata.obs["leiden"].astype(str).to_numpy() if vote and "leiden" in adata.obs else None
-    np.random.seed(seed)
     with _quiet():
         res = celltypist.annotate(query, model=model, mode="best match", majority_voting=vote, over_clustering=over)
     prob = res.probability_matrix.reindex(columns=classes)
@@ -233,7 +236,8 @@ def reference_labels(adata: ad.AnnData, column: str, subset_column: str | None =
         sub = _text(adata.obs[subset_column])
         lab = lab.where(sub.isna() | lab.isna(), lab + SEP + sub)
     if lab.nunique() < 2:
-        raise BelimapError(f"{where}: obs '{column}' has {lab.nunique()} distinct label(s); a reference needs at least 2")
+        raise BelimapError(f"{where}: obs '{column}' has {lab.nunique()} distinct label(s); "
+                           "a reference needs at least 2")
     return lab
 
 
@@ -243,7 +247,8 @@ def attach_labels(adata: ad.AnnData, table: pd.DataFrame, columns: Iterable[str]
     keys = ["sample_id", "barcode"]
     for k in keys:
         if k not in adata.obs:
-            raise BelimapError(f"{where}: joining labels needs obs column '{k}' in the h5ad (belimap's own objects have it)")
+            raise BelimapError(f"{where}: joining labels needs obs column '{k}' in the h5ad "
+                               "(belimap's own objects have it)")
     cols = [c for c in dict.fromkeys(columns) if c not in keys]
     idx = pd.MultiIndex.from_frame(table[keys].astype(str))
     if idx.has_duplicates:
