@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--obs", metavar="TSV", help="take the label columns from this per-cell table instead of the "
                    "h5ad's obs, matched on sample_id and barcode (e.g. a simulated cohort's truth/cells.tsv)")
     t.add_argument("-o", "--out", required=True, help="model file to write (.pkl)")
-    t.add_argument("--config", default="config/config.yaml", help="study config (celltypist.train, seed)")
+    t.add_argument("--config", default="config/config.yaml",
+                   help="study config (celltypist.train, seed; belimap's own if absent here)")
     t.add_argument("--seed", type=int, help="override the config's seed")
     t.add_argument("--label-map-template", metavar="YAML", help="also write a label map of the model's labels")
     t.set_defaults(func=run_train)
@@ -45,7 +46,7 @@ def run_train(args: argparse.Namespace) -> int:
     import anndata as ad
     import yaml
 
-    from belimap.config import load_config
+    from belimap.config import load_config, repo_path
     from belimap.errors import BelimapError
     from belimap.scrna.celltypist import (
         TrainParams, attach_labels, label_map_template, reference_labels, train_reference, write_model,
@@ -54,7 +55,7 @@ def run_train(args: argparse.Namespace) -> int:
     from belimap.tables import read_table, write_text
     from belimap.vocab import load_vocabulary
 
-    cfg = load_config(args.config)
+    cfg = load_config(repo_path(args.config))
     params = TrainParams.from_config(cfg)
     if args.seed is not None:
         params = dataclasses.replace(params, seed=args.seed)
@@ -87,11 +88,11 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from belimap.config import load_config
+    from belimap.config import load_config, repo_path
     from belimap.scrna.celltypist import CelltypistParams, load_model, read_label_map
     from belimap.vocab import load_vocabulary
 
-    cfg = load_config(args.config)
+    cfg = load_config(repo_path(args.config))
     path = args.label_map or CelltypistParams.from_config(cfg).label_map
     labels = read_label_map(path, load_vocabulary(cfg))
     model = load_model(args.model)
