@@ -1,4 +1,4 @@
-"""The ``belimap`` command: ``simulate``, ``validate``, ``inspect``, ``gate`` and friends.
+"""The ``belimap`` command: ``simulate``, ``validate``, ``inspect``, ``gate``, ``reference`` and friends.
 
 Each sub-command lives in the module of its domain as a ``register(subparsers)`` function; this
 file only assembles them. A user's mistake prints one line (``belimap: error: ...``) and exits 1.
@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "belimap.commands.validate",
     "belimap.commands.inspect",
     "belimap.commands.gate",
+    "belimap.commands.reference",
 ]
 
 
