@@ -1,18 +1,28 @@
 """Simulated scRNA-seq count matrices for the demo cohort, written as users have them.
 
-Each cell type has a negative-binomial expression programme over real human gene symbols (every
-marker of ``resources/`` plus scanpy's bundled ``pbmc68k_reduced`` genes and the profile's extra
-genes): lineage markers and a random programme per lineage, up/down markers and a small programme
-per B subset, per-gene patient and batch effects, log-normal library sizes, mitochondrial reads,
-low-quality cells (few UMIs, high % mito) and heterotypic doublets. Files are written as 10x HDF5,
-10x MTX folders or h5ad (counts in ``layers['counts']``) by the sheet's path; truth goes to
-``truth/cells.tsv``, ``truth/composition.tsv`` and ``truth/lineages.tsv``.
+The simulator does not know the annotator's answer: its feature space, baseline per-gene means and
+NB dispersions come from a real 10x PBMC matrix (the celltypist wheel's sample, summarised in
+``resources/simulate/gene_reference.tsv.gz``, plus the wheel's GENCODE IG/TR genes it lacks), and its
+cell-type programmes are log2 fold changes over gene modules authored in
+``resources/simulate/programmes.yaml`` -- never the marker lists of ``resources/bcell_subsets.yaml`` or
+``resources/markers/`` (only the lineage and subset ids are used, as truth labels).
+
+B cells are sampled between their subset's state and a neighbour on the trajectories
+(``state_to`` / ``state_weight`` in truth), droplets carry a per-sample ambient soup, doublets are homo-
+or heterotypic, and damaged cells form a continuum of fewer UMIs and more mito reads. For speed only the
+``dense_genes`` most abundant genes (and every programme gene) are drawn Gamma-Poisson per cell; the long
+tail of rare genes is drawn as a Poisson total per cell spread multinomially over the tail.
+Files are written as 10x HDF5, 10x MTX folders or h5ad (counts in ``layers['counts']``); truth goes to
+``truth/cells.tsv``, ``truth/composition.tsv``, ``truth/lineages.tsv`` and ``truth/ambient.tsv``.
 """
 
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import anndata as ad
@@ -23,23 +33,32 @@ import scipy.io
 import scipy.sparse as sp
 
 from belimap.composition import composition_table, lineage_table
-from belimap.tables import atomic_path, write_tsv
+from belimap.config import read_yaml, repo_path
+from belimap.errors import BelimapError
 from belimap.simulate.cohort import Cohort
+from belimap.simulate.reference import gencode_symbols, read_gene_reference
+from belimap.tables import atomic_path, write_tsv
 
-TRUTH_CELL_COLUMNS = ["sample_id", "barcode", "lineage", "bcell_subset", "is_doublet", "is_low_quality"]
+TRUTH_CELL_COLUMNS = ["sample_id", "barcode", "lineage", "bcell_subset", "is_doublet", "is_low_quality",
+                      "state_to", "state_weight", "doublet_kind", "ambient_fraction", "quality_severity"]
+LN2 = np.log(2.0)
+
+
+@lru_cache(maxsize=4)
+def _gene_table(reference: str, pattern: str) -> pd.DataFrame:
+    ref = read_gene_reference(repo_path(reference))
+    have = set(ref["gene"])
+    rx = re.compile(pattern)
+    extra = sorted({g for g in gencode_symbols() if rx.match(g) and g not in have})
+    add = pd.DataFrame({"gene": extra, "rel_abundance": 0.0, "detection": 0.0,
+                        "dispersion_trend": float(ref["dispersion_trend"].max()), "mean_umis": 0.0})
+    return pd.concat([ref, add], ignore_index=True)
 
 
 def gene_universe(cohort: Cohort) -> list[str]:
-    """Real gene symbols: markers, pbmc68k_reduced's genes, the profile's extra, mito and ribo genes."""
-    import scanpy as sc
-
+    """Every symbol of the real 10x reference plus the GENCODE IG/TR genes it lacks (~33 k)."""
     p = cohort.params["scrna"]
-    genes: dict[str, None] = dict.fromkeys(cohort.vocab.marker_genes())
-    genes.update(dict.fromkeys(p.get("extra_genes", [])))
-    genes.update(dict.fromkeys(g for g in sc.datasets.pbmc68k_reduced().var_names if not g.startswith("MT-")))
-    genes.update(dict.fromkeys(p.get("ribo_genes", [])))
-    genes.update(dict.fromkeys(p.get("mito_genes", [])))
-    return list(genes)
+    return _gene_table(str(p["gene_reference"]), p["extra_gene_pattern"])["gene"].tolist()
 
 
 def cell_types(cohort: Cohort) -> list[tuple[str, str]]:
@@ -50,50 +69,80 @@ def cell_types(cohort: Cohort) -> list[tuple[str, str]]:
     return types
 
 
-def expression_programmes(cohort: Cohort, genes: list[str], rng: np.random.Generator) -> pd.DataFrame:
-    """Relative expression (rows: ``lineage|subset`` cell types, columns: non-mito genes, rows sum to 1)."""
+def read_programmes(path: str | Path) -> dict:
+    """The programme resource, checked: every module is ``[lfc, [genes]]``."""
+    prog = read_yaml(repo_path(path))
+    for section in ("lineages", "states"):
+        for name, modules in prog.get(section, {}).items():
+            for mod, val in modules.items():
+                if not (isinstance(val, list) and len(val) == 2 and isinstance(val[1], list)):
+                    raise BelimapError(f"{path}: {section}.{name}.{mod} must be [log2 fold, [genes...]]")
+    return prog
+
+
+@dataclass
+class Model:
+    """Log-profiles of every cell type over the dense genes; the tail is the shared baseline."""
+
+    genes: list[str]
+    dense: np.ndarray            # indices (into genes) of the dense genes
+    tail: np.ndarray             # indices of the tail genes
+    tail_p: np.ndarray           # baseline tail profile, sums to 1
+    tail_mass: float             # unnormalised baseline mass of the tail
+    logprof: dict[str, np.ndarray]   # state/type key -> log unnormalised profile over dense genes
+    mito: np.ndarray             # boolean over dense genes
+    shape: np.ndarray            # Gamma shape (1 / dispersion) over dense genes
+    programmes: dict
+
+
+def _lfc(modules: dict, index: dict[str, int], n: int) -> np.ndarray:
+    out = np.zeros(n)
+    for lfc, genes in modules.values():
+        for g in genes:
+            if g in index:
+                out[index[g]] += float(lfc)
+    return out
+
+
+def build_model(cohort: Cohort) -> Model:
+    """Baseline from the real matrix, programmes from programmes.yaml (never the annotator's markers)."""
     p = cohort.params["scrna"]
-    vocab = cohort.vocab
-    mito = set(p.get("mito_genes", []))
-    nuclear = [g for g in genes if g not in mito]
-    gidx = {g: i for i, g in enumerate(nuclear)}
-    base = np.exp(rng.normal(0.0, 1.2, len(nuclear)))
-    markers = set(vocab.marker_genes())
-    for g in markers:
-        base[gidx[g]] = np.exp(-1.0)  # markers are specific: low unless a programme raises them
-    for g in p.get("ribo_genes", []) + ["ACTB", "GAPDH", "B2M", "MALAT1"]:
-        if g in gidx:
-            base[gidx[g]] *= 25.0
-    free = np.array([gidx[g] for g in nuclear if g not in markers and g in gidx])
-    lineage_prog = {}
-    for lin in vocab.lineages:
-        prof = base.copy()
-        prof[[gidx[g] for g in lin.markers]] *= p["marker_fold"]
-        pick = rng.choice(free, size=p["programme_genes"], replace=False)
-        prof[pick] *= np.exp(rng.normal(np.log(4.0), 0.5, len(pick)))
-        lineage_prog[lin.id] = prof
-    # Genes that separate B subsets are expressed at a moderate level in every B-lineage cell, so that a
-    # subset's "down" markers are visibly lower than in its neighbours.
-    subset_genes = {g for s in vocab.subsets for g in s.up + s.down}
-    rows = {}
+    table = _gene_table(str(p["gene_reference"]), p["extra_gene_pattern"])
+    prog = read_programmes(p["programmes"])
+    genes = table["gene"].tolist()
+    base = table["rel_abundance"].to_numpy(dtype=float).copy()
+    floor = float(prog.get("absent_floor", 0.5)) * base[base > 0].min()
+    base = np.maximum(base, floor)
+    prog_genes = {g for sec in ("lineages", "states") for mods in prog.get(sec, {}).values()
+                  for _, gs in mods.values() for g in gs}
+    gidx = {g: i for i, g in enumerate(genes)}
+    is_dense = np.zeros(len(genes), bool)
+    is_dense[np.argsort(-base, kind="stable")[: int(p["dense_genes"])]] = True
+    is_dense[[gidx[g] for g in prog_genes if g in gidx]] = True
+    mito = table["gene"].str.startswith("MT-").to_numpy()
+    is_dense |= mito
+    dense, tail = np.flatnonzero(is_dense), np.flatnonzero(~is_dense)
+    dindex = {genes[i]: k for k, i in enumerate(dense)}
+    logb = np.log(base[dense])
+    lin_lfc = {lin: _lfc(mods, dindex, len(dense)) for lin, mods in prog["lineages"].items()}
+    logprof = {}
+    plasma_states = set(prog.get("plasma_states", []))
     for lin, sub in cell_types(cohort):
-        prof = lineage_prog[lin].copy()
         if sub:
-            s = vocab.subset(sub)
-            prof[[gidx[g] for g in subset_genes]] *= 3.0
-            prof[[gidx[g] for g in s.up]] *= p["subset_up_fold"]
-            if s.down:
-                prof[[gidx[g] for g in s.down]] *= p["subset_down_fold"]
-            sub_rng = np.random.default_rng(cohort.specimen_seed(sub, "subset_programme"))
-            pick = sub_rng.choice(free, size=p["subset_programme_genes"], replace=False)
-            prof[pick] *= np.exp(sub_rng.normal(np.log(3.0), 0.3, len(pick)))
-        rows[f"{lin}|{sub}"] = prof / prof.sum()
-    return pd.DataFrame(rows, index=nuclear).T
+            lineage = "plasma" if sub in plasma_states else "B"
+            lfc = lin_lfc[lineage] + _lfc(prog["states"].get(sub, {}), dindex, len(dense))
+        else:
+            if lin not in lin_lfc:
+                raise BelimapError(f"{p['programmes']}: no programme for lineage '{lin}'")
+            lfc = lin_lfc[lin]
+        logprof[f"{lin}|{sub}"] = logb + LN2 * lfc
+    shape = 1.0 / (float(p["dispersion_scale"]) * table["dispersion_trend"].to_numpy()[dense])
+    return Model(genes, dense, tail, base[tail] / base[tail].sum(), float(base[tail].sum()), logprof,
+                 mito[dense], shape, prog)
 
 
 def _cell_type_probs(cohort: Cohort, sid: str) -> pd.Series:
     """Probability of each ``lineage|subset`` cell type in a specimen."""
-    vocab = cohort.vocab
     lin = cohort.lineage_probs.loc[sid]
     sub = cohort.subset_probs.loc[sid]
     probs = {}
@@ -104,41 +153,96 @@ def _cell_type_probs(cohort: Cohort, sid: str) -> pd.Series:
     return s / s.sum()
 
 
-def simulate_sample(cohort: Cohort, sid: str, programmes: pd.DataFrame, genes: list[str], mito_prof: np.ndarray,
-                    patient_effect: np.ndarray, batch_effect: np.ndarray) -> tuple[sp.csr_matrix, pd.DataFrame]:
-    """Counts (cells × ``genes``) and per-cell truth for one specimen."""
+def _profiles(model: Model, keys: np.ndarray, to_keys: np.ndarray, w: np.ndarray,
+              effect: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised dense profiles (cells × dense) and tail shares of cells mixing two states in log space."""
+    a = np.stack([model.logprof[k] for k in keys])
+    b = np.stack([model.logprof[k] for k in to_keys])
+    logp = (1 - w)[:, None] * a + w[:, None] * b
+    e = np.exp(logp) * effect[None, :]
+    z = e.sum(axis=1) + model.tail_mass
+    return e / z[:, None], model.tail_mass / z
+
+
+def simulate_sample(cohort: Cohort, sid: str, model: Model, patient_effect: np.ndarray,
+                    batch_effect: np.ndarray) -> tuple[sp.csr_matrix, pd.DataFrame, float]:
+    """Counts (cells × genes), per-cell truth and the sample's ambient contamination."""
     p = cohort.params["scrna"]
+    prog = model.programmes
     rng = np.random.default_rng(cohort.specimen_seed(sid, "scrna"))
     n = int(cohort.params["cells_per_sample"])
     probs = _cell_type_probs(cohort, sid)
-    types = rng.choice(probs.index.to_numpy(), size=n, p=probs.to_numpy())
-    is_doublet = rng.random(n) < p["doublet_rate"]
-    partner = rng.choice(probs.index.to_numpy(), size=n, p=probs.to_numpy())
-    low_q = (rng.random(n) < p["low_quality_rate"]) & ~is_doublet
-    lib = np.exp(rng.normal(np.log(p["library_size"]["median"]), p["library_size"]["sdlog"], n))
-    lib[is_doublet] *= 1.8
-    lib[low_q] *= 0.25
-    mito_frac = np.clip(rng.normal(p["mito_fraction"]["healthy"], 0.012, n), 0.005, None)
-    mito_frac[low_q] = np.clip(rng.normal(p["mito_fraction"]["low_quality"], 0.08, low_q.sum()), 0.15, 0.8)
-    prog = programmes.to_numpy() * (patient_effect * batch_effect)[None, :]
-    prog /= prog.sum(axis=1, keepdims=True)
-    row = {k: i for i, k in enumerate(programmes.index)}
-    mean_nuc = prog[[row[t] for t in types]]
-    mean_nuc[is_doublet] = 0.5 * (mean_nuc[is_doublet] + prog[[row[t] for t in partner[is_doublet]]])
-    mito_genes = [g for g in genes if g not in set(programmes.columns)]
-    mu = np.hstack([mean_nuc * (lib * (1 - mito_frac))[:, None], np.outer(lib * mito_frac, mito_prof)])
-    theta = float(p["dispersion"])
-    counts = rng.poisson(rng.gamma(theta, mu / theta)).astype(np.float32)
-    order = list(programmes.columns) + mito_genes
-    counts = pd.DataFrame(counts, columns=order)[genes].to_numpy()
-    barcodes = _barcodes(rng, n)
+    keys = probs.index.to_numpy()
+    types = rng.choice(keys, size=n, p=probs.to_numpy())
     lineage = np.array([t.split("|")[0] for t in types], dtype=object)
     subset = np.array([t.split("|")[1] for t in types], dtype=object)
-    lineage[is_doublet] = "doublet"
-    subset[is_doublet] = ""
-    truth = pd.DataFrame({"sample_id": sid, "barcode": barcodes, "lineage": lineage, "bcell_subset": subset,
-                          "is_doublet": is_doublet, "is_low_quality": low_q})
-    return sp.csr_matrix(counts), truth
+    # continuous B states: each B cell leans towards one trajectory neighbour, weight < 0.5
+    to_keys, w = types.copy(), np.zeros(n)
+    state_to = np.full(n, "", dtype=object)
+    key_of = {sub: f"{lin}|{sub}" for lin, sub in cell_types(cohort) if sub}
+    for i in np.flatnonzero(subset != ""):
+        nbrs = [s for s in prog["trajectory"].get(subset[i], []) if s in key_of]
+        if nbrs:
+            state_to[i] = nbrs[rng.integers(len(nbrs))]
+            to_keys[i] = key_of[state_to[i]]
+            w[i] = 0.5 * rng.beta(1.0, float(prog["mixing_beta"]))
+    effect = patient_effect * batch_effect
+    prof, tail_share = _profiles(model, types, to_keys, w, effect)
+    # doublets: a second droplet-mate from the same composition (homotypic when it is the same type)
+    is_doublet = rng.random(n) < p["doublet_rate"]
+    partner = rng.choice(keys, size=n, p=probs.to_numpy())
+    kind = np.where(~is_doublet, "", np.where(partner == types, "homotypic", "heterotypic")).astype(object)
+    di = np.flatnonzero(is_doublet)
+    if len(di):
+        pp, pt = _profiles(model, partner[di], partner[di], np.zeros(len(di)), effect)
+        prof[di] = 0.5 * (prof[di] + pp)
+        tail_share[di] = 0.5 * (tail_share[di] + pt)
+    # library sizes by lineage; damaged cells lose UMIs and gain mito continuously with severity
+    lf = p.get("library_factor", {})
+    lib = np.exp(rng.normal(np.log(p["library_size"]["median"]), p["library_size"]["sdlog"], n))
+    lib *= np.array([lf.get(x, 1.0) for x in lineage])
+    lib[is_doublet] *= p["doublet_library"] * np.array([0.5 * (1 + lf.get(x.split("|")[0], 1.0))
+                                                        for x in partner[di]]) if len(di) else 1.0
+    low_q = (rng.random(n) < p["low_quality_rate"]) & ~is_doublet
+    sev = np.zeros(n)
+    sev[low_q] = rng.uniform(*p["low_quality_severity"], low_q.sum())
+    lib *= 1 - 0.85 * sev
+    mf = p["mito_fraction"]
+    healthy = np.exp(rng.normal(np.log(mf["healthy"]), mf["sdlog"], n))
+    mito_frac = np.clip(healthy + sev * (mf["low_quality"] - healthy), 0.002, 0.9)
+    m = model.mito
+    cur = prof[:, m].sum(axis=1)
+    prof[:, m] *= (mito_frac / cur)[:, None]
+    prof[:, ~m] *= ((1 - mito_frac) / (1 - cur))[:, None]
+    tail_share *= (1 - mito_frac) / (1 - cur)
+    # ambient soup: the library-weighted mean of the sample's droplets
+    amb = p["ambient"]
+    contamination = float(min(np.exp(rng.normal(np.log(amb["mean"]), amb["sdlog"])), amb["max"]))
+    soup = (lib[:, None] * prof).sum(axis=0) / lib.sum()
+    soup_tail = float((lib * tail_share).sum() / lib.sum())
+    a = np.clip(contamination * np.exp(rng.normal(0, amb["cell_sdlog"], n)), 0, amb["max"])
+    # Gamma noise on the cell's own expression, Poisson on top of it and the soup
+    own = rng.gamma(model.shape[None, :], prof / model.shape[None, :])
+    mu = lib[:, None] * ((1 - a)[:, None] * own + a[:, None] * soup[None, :])
+    dense_counts = rng.poisson(mu)
+    n_tail = rng.poisson(lib * ((1 - a) * tail_share + a * soup_tail))
+    rows = np.repeat(np.arange(n), n_tail)
+    cols = model.tail[rng.choice(len(model.tail), size=int(n_tail.sum()), p=model.tail_p)]
+    dr, dc = np.nonzero(dense_counts)
+    counts = sp.csr_matrix((np.concatenate([dense_counts[dr, dc], np.ones(len(rows))]).astype(np.float32),
+                            (np.concatenate([dr, rows]), np.concatenate([model.dense[dc], cols]))),
+                           shape=(n, len(model.genes)))
+    counts.sum_duplicates()
+    lineage_t, subset_t = lineage.copy(), subset.copy()
+    lineage_t[is_doublet] = "doublet"
+    subset_t[is_doublet] = ""
+    state_to[is_doublet] = ""
+    w[is_doublet] = 0.0
+    truth = pd.DataFrame({"sample_id": sid, "barcode": _barcodes(rng, n), "lineage": lineage_t,
+                          "bcell_subset": subset_t, "is_doublet": is_doublet, "is_low_quality": low_q,
+                          "state_to": state_to, "state_weight": np.round(w, 4), "doublet_kind": kind,
+                          "ambient_fraction": np.round(a, 4), "quality_severity": np.round(sev, 4)})
+    return counts, truth, contamination
 
 
 def _barcodes(rng: np.random.Generator, n: int) -> list[str]:
@@ -215,30 +319,28 @@ def write_counts(counts: sp.csr_matrix, barcodes: list[str], genes: list[str], p
 def write_all(cohort: Cohort, sheet: pd.DataFrame, outdir: Path) -> None:
     """Write every scRNA file of ``sheet`` and the truth tables under ``outdir/truth``."""
     p = cohort.params["scrna"]
-    rng = np.random.default_rng(cohort.params["seed"])
-    genes = gene_universe(cohort)
-    programmes = expression_programmes(cohort, genes, rng)
-    n_nuc = programmes.shape[1]
-    mito_prof = np.exp(rng.normal(0, 0.5, len(genes) - n_nuc))
-    mito_prof /= mito_prof.sum()
+    model = build_model(cohort)
+    n_dense = len(model.dense)
     patients = sorted(cohort.specimens["patient_id"].unique())
     # Seeded per patient and batch, so adding patients leaves the existing patients' files unchanged.
     patient_eff = {pt: np.exp(np.random.default_rng(cohort.specimen_seed(pt, "patient_effect"))
-                              .normal(0, p["patient_sdlog"], n_nuc)) for pt in patients}
+                              .normal(0, p["patient_sdlog"], n_dense)) for pt in patients}
     batches = sorted(cohort.specimens["batch"].unique())
     batch_eff = {b: np.exp(np.random.default_rng(cohort.specimen_seed(b, "batch_effect"))
-                           .normal(0, p["batch_sdlog"], n_nuc)) for b in batches}
+                           .normal(0, p["batch_sdlog"], n_dense)) for b in batches}
     spec = cohort.specimens.set_index("sample_id")
-    truths = []
+    truths, ambient = [], []
     for row in sheet[sheet["modality"] == "scrna"].to_dict("records"):
         sid = row["sample_id"]
-        counts, truth = simulate_sample(cohort, sid, programmes, genes, mito_prof, patient_eff[spec.loc[sid, "patient_id"]],
-                                        batch_eff[spec.loc[sid, "batch"]])
-        write_counts(counts, truth["barcode"].tolist(), genes, row["path"])
+        counts, truth, contamination = simulate_sample(cohort, sid, model, patient_eff[spec.loc[sid, "patient_id"]],
+                                                       batch_eff[spec.loc[sid, "batch"]])
+        write_counts(counts, truth["barcode"].tolist(), model.genes, row["path"])
         truths.append(truth)
+        ambient.append({"sample_id": sid, "contamination": round(contamination, 5)})
     cells = pd.concat(truths, ignore_index=True)
     truth_dir = Path(outdir) / "truth"
     write_tsv(cells[TRUTH_CELL_COLUMNS], truth_dir / "cells.tsv")
+    write_tsv(pd.DataFrame(ambient, columns=["sample_id", "contamination"]), truth_dir / "ambient.tsv")
     write_truth_tables(cells, cohort, truth_dir)
 
 
