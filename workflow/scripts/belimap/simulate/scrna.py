@@ -225,14 +225,19 @@ def simulate_sample(cohort: Cohort, sid: str, model: Model, patient_effect: np.n
     own = rng.gamma(model.shape[None, :], prof / model.shape[None, :])
     mu = lib[:, None] * ((1 - a)[:, None] * own + a[:, None] * soup[None, :])
     dense_counts = rng.poisson(mu)
-    n_tail = rng.poisson(lib * ((1 - a) * tail_share + a * soup_tail))
-    rows = np.repeat(np.arange(n), n_tail)
-    cols = model.tail[rng.choice(len(model.tail), size=int(n_tail.sum()), p=model.tail_p)]
+    # tail: independent Poissons drawn as a total per gene, thinned onto cells by their tail rate
+    tail_rate = lib * ((1 - a) * tail_share + a * soup_tail)
+    per_gene = rng.poisson(model.tail_p * tail_rate.sum())
+    cols = np.repeat(model.tail, per_gene)
+    rows = np.minimum(np.searchsorted(np.cumsum(tail_rate) / tail_rate.sum(), rng.random(len(cols))), n - 1)
     dr, dc = np.nonzero(dense_counts)
-    counts = sp.csr_matrix((np.concatenate([dense_counts[dr, dc], np.ones(len(rows))]).astype(np.float32),
-                            (np.concatenate([dr, rows]), np.concatenate([model.dense[dc], cols]))),
+    key, tail_counts = np.unique(rows.astype(np.int64) * len(model.genes) + cols, return_counts=True)
+    counts = sp.csr_matrix((np.concatenate([dense_counts[dr, dc], tail_counts]).astype(np.float32),
+                            (np.concatenate([dr, key // len(model.genes)]),
+                             np.concatenate([model.dense[dc], key % len(model.genes)]))),
                            shape=(n, len(model.genes)))
-    counts.sum_duplicates()
+    counts.has_canonical_format = False
+    counts.sort_indices()
     lineage_t, subset_t = lineage.copy(), subset.copy()
     lineage_t[is_doublet] = "doublet"
     subset_t[is_doublet] = ""
@@ -246,14 +251,16 @@ def simulate_sample(cohort: Cohort, sid: str, model: Model, patient_effect: np.n
 
 
 def _barcodes(rng: np.random.Generator, n: int) -> list[str]:
-    letters = np.array(list("ACGT"))
+    """``n`` distinct random 16-nt 10x-style barcodes (``-1`` suffix), vectorised."""
+    letters = np.frombuffer(b"ACGT", dtype="S1")
+    out: list[str] = []
     seen: set[str] = set()
-    out = []
     while len(out) < n:
-        bc = "".join(letters[rng.integers(0, 4, 16)]) + "-1"
-        if bc not in seen:
-            seen.add(bc)
-            out.append(bc)
+        draws = letters[rng.integers(0, 4, (n - len(out) + 8, 16))].view("S16").ravel()
+        for bc in draws.astype(str):
+            if bc not in seen and len(out) < n:
+                seen.add(bc)
+                out.append(bc + "-1")
     return out
 
 
