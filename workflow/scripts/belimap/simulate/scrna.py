@@ -45,11 +45,13 @@ LN2 = np.log(2.0)
 
 
 @lru_cache(maxsize=4)
-def _gene_table(reference: str, pattern: str) -> pd.DataFrame:
+def _gene_table(reference: str, pattern: str, programmes: str) -> pd.DataFrame:
+    """The real reference's genes, then GENCODE symbols it lacks that match ``pattern`` or a programme."""
     ref = read_gene_reference(repo_path(reference))
     have = set(ref["gene"])
     rx = re.compile(pattern)
-    extra = sorted({g for g in gencode_symbols() if rx.match(g) and g not in have})
+    wanted = _programme_genes(read_programmes(programmes))
+    extra = sorted({g for g in gencode_symbols() if (rx.match(g) or g in wanted) and g not in have})
     add = pd.DataFrame({"gene": extra, "rel_abundance": 0.0, "detection": 0.0,
                         "dispersion_trend": float(ref["dispersion_trend"].max()), "mean_umis": 0.0})
     return pd.concat([ref, add], ignore_index=True)
@@ -58,7 +60,7 @@ def _gene_table(reference: str, pattern: str) -> pd.DataFrame:
 def gene_universe(cohort: Cohort) -> list[str]:
     """Every symbol of the real 10x reference plus the GENCODE IG/TR genes it lacks (~33 k)."""
     p = cohort.params["scrna"]
-    return _gene_table(str(p["gene_reference"]), p["extra_gene_pattern"])["gene"].tolist()
+    return _gene_table(str(p["gene_reference"]), p["extra_gene_pattern"], str(p["programmes"]))["gene"].tolist()
 
 
 def cell_types(cohort: Cohort) -> list[tuple[str, str]]:
@@ -78,6 +80,11 @@ def read_programmes(path: str | Path) -> dict:
                 if not (isinstance(val, list) and len(val) == 2 and isinstance(val[1], list)):
                     raise BelimapError(f"{path}: {section}.{name}.{mod} must be [log2 fold, [genes...]]")
     return prog
+
+
+def _programme_genes(prog: dict) -> set[str]:
+    return {g for sec in ("lineages", "states") for mods in prog.get(sec, {}).values() for _, gs in mods.values()
+            for g in gs}
 
 
 @dataclass
@@ -107,15 +114,16 @@ def _lfc(modules: dict, index: dict[str, int], n: int) -> np.ndarray:
 def build_model(cohort: Cohort) -> Model:
     """Baseline from the real matrix, programmes from programmes.yaml (never the annotator's markers)."""
     p = cohort.params["scrna"]
-    table = _gene_table(str(p["gene_reference"]), p["extra_gene_pattern"])
+    table = _gene_table(str(p["gene_reference"]), p["extra_gene_pattern"], str(p["programmes"]))
     prog = read_programmes(p["programmes"])
     genes = table["gene"].tolist()
     base = table["rel_abundance"].to_numpy(dtype=float).copy()
     floor = float(prog.get("absent_floor", 0.5)) * base[base > 0].min()
     base = np.maximum(base, floor)
-    prog_genes = {g for sec in ("lineages", "states") for mods in prog.get(sec, {}).values()
-                  for _, gs in mods.values() for g in gs}
+    prog_genes = _programme_genes(prog)
     gidx = {g: i for i, g in enumerate(genes)}
+    absent = [gidx[g] for g in prog_genes if g in gidx and base[gidx[g]] <= floor]
+    base[absent] = float(prog.get("absent_programme_abundance", floor))
     is_dense = np.zeros(len(genes), bool)
     is_dense[np.argsort(-base, kind="stable")[: int(p["dense_genes"])]] = True
     is_dense[[gidx[g] for g in prog_genes if g in gidx]] = True
