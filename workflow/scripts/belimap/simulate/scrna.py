@@ -36,7 +36,7 @@ from belimap.composition import composition_table, lineage_table
 from belimap.config import read_yaml, repo_path
 from belimap.errors import BelimapError
 from belimap.simulate.cohort import Cohort
-from belimap.simulate.reference import gencode_symbols, read_gene_reference
+from belimap.simulate.reference import fit_dispersion_trend, gencode_symbols, read_gene_reference
 from belimap.tables import atomic_path, write_tsv
 
 TRUTH_CELL_COLUMNS = ["sample_id", "barcode", "lineage", "bcell_subset", "is_doublet", "is_low_quality",
@@ -98,7 +98,7 @@ class Model:
     tail_mass: float             # unnormalised baseline mass of the tail
     logprof: dict[str, np.ndarray]   # state/type key -> log unnormalised profile over dense genes
     mito: np.ndarray             # boolean over dense genes
-    shape: np.ndarray            # Gamma shape (1 / dispersion) over dense genes
+    trend: tuple[float, float]   # NB dispersion trend phi(mu) = a + b / mu of the real matrix, × dispersion_scale
     programmes: dict
 
 
@@ -144,9 +144,10 @@ def build_model(cohort: Cohort) -> Model:
                 raise BelimapError(f"{p['programmes']}: no programme for lineage '{lin}'")
             lfc = lin_lfc[lin]
         logprof[f"{lin}|{sub}"] = logb + LN2 * lfc
-    shape = 1.0 / (float(p["dispersion_scale"]) * table["dispersion_trend"].to_numpy()[dense])
+    a, b = fit_dispersion_trend(table["mean_umis"].to_numpy(), table["dispersion_trend"].to_numpy())
+    scale = float(p["dispersion_scale"])
     return Model(genes, dense, tail, base[tail] / base[tail].sum(), float(base[tail].sum()), logprof,
-                 mito[dense], shape, prog)
+                 mito[dense], (scale * a, scale * b), prog)
 
 
 def _cell_type_probs(cohort: Cohort, sid: str) -> pd.Series:
@@ -226,11 +227,17 @@ def simulate_sample(cohort: Cohort, sid: str, model: Model, patient_effect: np.n
     # ambient soup: the library-weighted mean of the sample's droplets
     amb = p["ambient"]
     contamination = float(min(np.exp(rng.normal(np.log(amb["mean"]), amb["sdlog"])), amb["max"]))
-    soup = (lib[:, None] * prof).sum(axis=0) / lib.sum()
-    soup_tail = float((lib * tail_share).sum() / lib.sum())
+    # (plasma cells are fragile and Ig-mRNA rich: their RNA is weighted up in the soup)
+    wsoup = lib * np.where(lineage == "plasma", float(amb.get("plasma_weight", 1.0)), 1.0)
+    soup = (wsoup[:, None] * prof).sum(axis=0) / wsoup.sum()
+    soup_tail = float((wsoup * tail_share).sum() / wsoup.sum())
     a = np.clip(contamination * np.exp(rng.normal(0, amb["cell_sdlog"], n)), 0, amb["max"])
     # Gamma noise on the cell's own expression, Poisson on top of it and the soup
-    own = rng.gamma(model.shape[None, :], prof / model.shape[None, :])
+    # (dispersion from the real trend at the cell's own expected count, so a gene a programme raises is not
+    # as noisy as it is rare in the real mixture)
+    ta, tb = model.trend
+    shape = 1.0 / (ta + tb / np.maximum(prof * lib[:, None], 1e-6))
+    own = rng.gamma(shape, prof / shape)
     mu = lib[:, None] * ((1 - a)[:, None] * own + a[:, None] * soup[None, :])
     dense_counts = rng.poisson(mu)
     # tail: independent Poissons drawn as a total per gene, thinned onto cells by their tail rate
