@@ -100,3 +100,17 @@ def test_model_reads_no_marker_list_from_the_vocabulary(sim, monkeypatch):
     again = scrna.build_model(cohort)
     assert again.genes == model.genes
     assert vocab_mod  # the module is importable; ids still come from it as truth labels
+
+
+def test_adding_patients_leaves_existing_patients_cells_unchanged(tmp_path):
+    from belimap.simulate.study import simulate_study
+    from tests.conftest import SCRNA_ONLY
+
+    cells = {}
+    for n in (1, 2):
+        cfg = small_config(tmp_path / str(n), n_patients=n, cells=60, modalities=SCRNA_ONLY)
+        simulate_study(cfg, cfg["simulate"]["outdir"], cfg["samples"])
+        t = pd.read_csv(tmp_path / str(n) / "sim" / "truth" / "cells.tsv", sep="\t", keep_default_na=False)
+        cells[n] = t[t["sample_id"].str.startswith("P01_")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(cells[1], cells[2])
+    assert len(cells[1]) > 0
