@@ -29,7 +29,6 @@ import anndata as ad
 import h5py
 import numpy as np
 import pandas as pd
-import scipy.io
 import scipy.sparse as sp
 
 from belimap.composition import composition_table, lineage_table
@@ -305,8 +304,13 @@ def write_10x_mtx(counts: sp.csr_matrix, barcodes: list[str], genes: list[str], 
     tmp = folder.with_name(f".{folder.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    with gzip.open(tmp / "matrix.mtx.gz", "wb") as fh:
-        scipy.io.mmwrite(fh, sp.coo_matrix(counts.T.astype(np.int32)), field="integer")
+    # MatrixMarket coordinate text written in one pass (scipy.io.mmwrite takes ~15 s for 2 M entries)
+    m = sp.coo_matrix(counts.T.astype(np.int32))
+    body = pd.DataFrame({"i": m.row + 1, "j": m.col + 1, "v": m.data})
+    with gzip.open(tmp / "matrix.mtx.gz", "wt", compresslevel=1) as fh:
+        fh.write("%%MatrixMarket matrix coordinate integer general\n%\n")
+        fh.write(f"{m.shape[0]} {m.shape[1]} {m.nnz}\n")
+        body.to_csv(fh, sep=" ", header=False, index=False)
     feats = pd.DataFrame({"id": [f"ENSG_SIM_{g}" for g in genes], "name": genes, "type": "Gene Expression"})
     feats.to_csv(tmp / "features.tsv.gz", sep="\t", header=False, index=False, compression="gzip")
     pd.Series(barcodes).to_csv(tmp / "barcodes.tsv.gz", header=False, index=False, compression="gzip")
@@ -323,7 +327,7 @@ def write_h5ad_counts(counts: sp.csr_matrix, barcodes: list[str], genes: list[st
     sc.pp.normalize_total(adata, target_sum=1e4)
     sc.pp.log1p(adata)
     with atomic_path(path) as tmp:
-        adata.write_h5ad(tmp, compression="gzip")
+        adata.write_h5ad(tmp, compression="gzip", compression_opts=1)
 
 
 def write_counts(counts: sp.csr_matrix, barcodes: list[str], genes: list[str], path: str | Path) -> None:
