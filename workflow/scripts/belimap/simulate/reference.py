@@ -16,7 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 __all__ = ["celltypist_sample_path", "derive_gene_reference", "fit_dispersion_trend",
-           "read_gene_reference"]
+           "gencode_symbols", "read_gene_reference"]
 
 
 def celltypist_sample_path() -> Path:
@@ -26,6 +26,13 @@ def celltypist_sample_path() -> Path:
     if spec is None or spec.origin is None:
         raise ImportError("celltypist is not installed (pip install celltypist==1.7.1)")
     return Path(spec.origin).parent / "data" / "samples" / "sample_cell_by_gene.csv"
+
+
+def gencode_symbols() -> list[str]:
+    """Every gene symbol of the GENCODE v44 id-to-name table in the celltypist wheel; the source of the
+    IG constant/V and TR genes that the wheel's PBMC sample lacks."""
+    path = celltypist_sample_path().parent / "GENCODEv44_Gene_id2name.csv"
+    return pd.read_csv(path, header=None, usecols=[1]).iloc[:, 0].dropna().astype(str).unique().tolist()
 
 
 def fit_dispersion_trend(mean: np.ndarray, dispersion: np.ndarray) -> tuple[float, float]:
