@@ -1,4 +1,4 @@
-"""Simulated scRNA-seq count matrices for the demo cohort, shaped like 10x data and blind to the annotator.
+"""Simulated scRNA-seq count matrices for the demo cohort, written as users have them.
 
 The simulator does not know the annotator's answer: its feature space, baseline per-gene means and
 NB dispersions come from a real 10x PBMC matrix (the celltypist wheel's sample, summarised in
