@@ -22,6 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from belimap.notes import note
+from belimap.scrna.celltypist import CelltypistParams
 from belimap.params import parameters
 from belimap.scrna.embed import IntegrateParams, embed
 from belimap.vocab import UNASSIGNED, Vocabulary
@@ -45,6 +46,7 @@ class AnnotateParams:
     method: str
     min_margin: float
     isotype_from_vdj: bool
+    celltypist: CelltypistParams
 
 
 #: Heavy-chain constant genes (c_call prefix) → isotype class of ``Subset.isotype``.

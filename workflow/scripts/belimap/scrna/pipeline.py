@@ -14,6 +14,7 @@ import pandas as pd
 
 from belimap.errors import BelimapError
 from belimap.params import parameters
+from belimap.scrna.celltypist import annotate_celltypist
 from belimap.scrna.ambient import CONTAMINATION, AmbientParams, decontaminate
 from belimap.scrna.annotate import AnnotateParams, BcellParams, label_bcell_subsets, label_lineages, read_vdj_isotypes
 from belimap.scrna.doublets import DoubletParams, call_doublets
@@ -145,13 +146,25 @@ def annotate(adata: ad.AnnData, vocab: Vocabulary, *, params: ScrnaParams,
     object), so scanpy and cellxgene draw belimap's colours. ``isotypes`` (cell → switched /
     unswitched, from the cells' VDJ heavy chains) is used when ``scrna.annotate.isotype_from_vdj``.
     """
-    if params.annotate.method != "markers":
-        raise BelimapError(f"scrna.annotate.method: '{params.annotate.method}' is not available here; expected markers")
-    label_lineages(adata, vocab, seed=params.seed, min_score=params.annotate.min_margin)
+    reference = params.annotate.method == "celltypist"
+    if reference:  # lineage and subset from the user's CellTypist model, translated by the label map
+        annotate_celltypist(adata, vocab, params=params.annotate.celltypist, seed=params.seed)
+        labels = adata.obs["bcell_subset"].astype(str).copy()
+    else:
+        label_lineages(adata, vocab, seed=params.seed, min_score=params.annotate.min_margin)
+    # markers: the subsets; celltypist: the B-lineage embedding, marker margins and the dn2 sub-label only
     bcells = label_bcell_subsets(adata, vocab, params=params.bcells, integrate=params.integrate,
                                  n_neighbors=params.neighbors.n_neighbors, n_top_genes=params.hvg.n_top_genes,
                                  hvg_exclude=params.hvg.exclude, seed=params.seed, annotate=params.annotate,
-                                 isotypes=isotypes)
+                                 isotypes=None if reference else isotypes)
+    if reference:
+        adata.obs["bcell_subset"] = labels
+        dn = {s.id for s in vocab.subsets if s.sublabels}
+        keep = labels.isin(dn) & adata.obs["bcell_sublabel"].astype(str).ne("")
+        adata.obs["bcell_sublabel"] = adata.obs["bcell_sublabel"].astype(str).where(keep, "")
+        if bcells.n_obs:
+            bcells.obs["bcell_subset"] = labels.reindex(bcells.obs_names).to_numpy()
+            bcells.obs["bcell_sublabel"] = adata.obs["bcell_sublabel"].reindex(bcells.obs_names).to_numpy()
     adata.obs["bcell_subset"] = adata.obs["bcell_subset"].astype(str)
     adata.obs["bcell_sublabel"] = adata.obs["bcell_sublabel"].astype(str)
     store_colours(adata, vocab)
