@@ -132,6 +132,11 @@ def build_model(cohort: Cohort) -> Model:
     dindex = {genes[i]: k for k, i in enumerate(dense)}
     logb = np.log(base[dense])
     lin_lfc = {lin: _lfc(mods, dindex, len(dense)) for lin, mods in prog["lineages"].items()}
+    # A gene some lineage switches on is off elsewhere: the PBMC baseline is mostly T cells, so without
+    # this every fibroblast would carry T-cell CD3E/IL7R at the PBMC average.
+    on = np.any([v > 0 for v in lin_lfc.values()], axis=0)
+    off = float(prog.get("off_lfc", 0.0))
+    lin_lfc = {lin: v + off * (on & (v <= 0)) for lin, v in lin_lfc.items()}
     logprof = {}
     plasma_states = set(prog.get("plasma_states", []))
     for lin, sub in cell_types(cohort):
