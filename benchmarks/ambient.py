@@ -39,10 +39,10 @@ IG_PREFIXES = ("IGHG", "IGHA", "IGKC", "IGLC", "JCHAIN", "IGHM", "MZB1")
 
 def real_matrix() -> tuple[sp.csr_matrix, pd.Index]:
     """The celltypist wheel's 10x PBMC sample as integer counts (cached as .npz beside this script's tmp)."""
-    import celltypist
+    from belimap.simulate.reference import celltypist_sample_path
 
     cache = Path("/tmp/belimap_ambient_ct_sample.npz")
-    src = Path(celltypist.__file__).parent / "data" / "samples" / "sample_cell_by_gene.csv"
+    src = celltypist_sample_path()
     if cache.exists():
         z = np.load(cache, allow_pickle=True)
         return sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"])), pd.Index(z["genes"])
