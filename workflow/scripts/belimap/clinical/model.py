@@ -6,7 +6,8 @@ Everything fitted to data — imputation of missing specimens, scaling, the pena
 inside one scikit-learn ``Pipeline`` that is refitted in every training fold, so no information
 from a held-out patient reaches its prediction. Performance is the out-of-fold AUC averaged over
 repeats, with a 95 % interval that bootstraps the whole nested CV (:func:`auc_interval`) and a
-permutation p-value (the whole nested CV rerun on permuted labels); coefficients come with bootstrap selection frequencies. Published SLE response
+permutation p-value (the whole nested CV rerun on permuted labels); coefficients come with bootstrap
+selection frequencies. The estimator and the nested CV are :mod:`belimap.clinical.estimator`. Published SLE response
 models reach AUC 0.5–0.78, so on small cohorts we refuse to fit and describe instead.
 
 Published predictors (``prior_features``) can be penalised less than exploratory features, as
@@ -25,131 +26,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import calibration_curve
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
-from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
+from belimap.clinical.estimator import (PriorWeight, chosen_c, make_pipeline, mean_auc, nested_cv,  # noqa: F401
+                                        prior_weights, tuned_estimator)
 from belimap.clinical.features import descriptive_comparison
 from belimap.clinical.params import ModelParams
 
 log = logging.getLogger(__name__)
-
-
-class PriorWeight(TransformerMixin, BaseEstimator):
-    """Multiply standardised features by fixed weights, so the penalty shrinks the up-weighted less.
-
-    A coefficient on a column scaled by ``w`` pays ``1/w`` of the lasso penalty (``1/w²`` of the
-    ridge penalty) for the same effect on the prediction: glmnet's ``penalty.factor``, which
-    scikit-learn's ``LogisticRegression`` lacks. The weights are fixed by the config, never fitted,
-    so the step cannot leak. ``weights=None`` is the identity.
-    """
-
-    def __init__(self, weights: np.ndarray | None = None):
-        self.weights = weights
-
-    def fit(self, X, y=None):  # noqa: ARG002 - stateless; fit for the Pipeline protocol
-        return self
-
-    def transform(self, X):
-        return X if self.weights is None else np.asarray(X) * self.weights
-
-
-def prior_weights(features: list[str], *, patterns: list[str], weight: float) -> np.ndarray | None:
-    """Per-feature weights: ``weight`` for features matching a ``prior_features`` glob, else 1."""
-    w = np.array([weight if any(fnmatch.fnmatchcase(f, p) for p in patterns) else 1.0 for f in features])
-    return None if np.all(w == 1.0) else w
-
-
-def _classifier(*, l1_ratio: float, seed: int, tol: float, C: float | None = None,  # noqa: N803
-                inner: list | None = None, params: ModelParams | None = None, n_jobs: int = 1):
-    """Logistic regression at a fixed ``C``, or choosing ``C`` over ``inner`` splits (``params.C_grid``).
-
-    saga / lbfgs, never liblinear: liblinear penalises the intercept, pulling probabilities to 0.5.
-    The tuned form is scikit-learn's ``LogisticRegressionCV``, which fits the C grid as one
-    warm-started path per inner fold: ~5x faster than a grid search of cold starts (12.1 s → 2.5 s
-    per nested-CV repeat on a 120-patient cohort), which is what makes bootstrapping the whole
-    nested CV affordable.
-    """
-    solver = "lbfgs" if l1_ratio <= 0.0 else "saga"
-    kw = {"l1_ratio" if C is not None else "l1_ratios": l1_ratio if C is not None else [l1_ratio],
-          "solver": solver, "tol": tol, "max_iter": 5000 if solver == "saga" else 1000}
-    if solver == "saga":
-        kw["random_state"] = seed
-    if C is not None:
-        return LogisticRegression(C=C, **kw)
-    return LogisticRegressionCV(Cs=list(params.C_grid), cv=inner, scoring=params.inner_scoring, n_jobs=n_jobs,
-                                use_legacy_attributes=False, **kw)
-
-
-def _pipeline(clf, weights: np.ndarray | None) -> Pipeline:
-    return Pipeline([("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-                     ("scale", StandardScaler()), ("prior", PriorWeight(weights)), ("clf", clf)])
-
-
-def make_pipeline(*, C: float = 1.0, l1_ratio: float = 1.0, seed: int = 0,  # noqa: N803 - scikit-learn's name
-                  weights: np.ndarray | None = None, tol: float = 1e-3) -> Pipeline:
-    """Median imputation → standardisation → prior weights → penalised logistic regression at a fixed C."""
-    return _pipeline(_classifier(C=C, l1_ratio=l1_ratio, seed=seed, tol=tol), weights)
-
-
-def tuned_estimator(y: np.ndarray, *, params: ModelParams, seed: int, n_jobs: int = 1,
-                    weights: np.ndarray | None = None, groups: np.ndarray | None = None) -> Pipeline:
-    """The inner loop for training patients ``y``: the pipeline whose last step chooses C by stratified CV.
-
-    The inner folds are capped at the smaller class count, so every inner fold holds both classes,
-    and keep a patient's bootstrap copies (``groups``) together. Imputation and scaling are fitted
-    on the whole training set before the inner split: that can only touch the choice of C, never
-    the outer, held-out patients.
-    """
-    groups = np.arange(len(y)) if groups is None else groups
-    n_inner = max(2, _n_splits(params.inner_folds, y, groups))
-    inner = list(StratifiedGroupKFold(n_splits=n_inner, shuffle=True, random_state=seed)
-                 .split(np.zeros(len(y)), y, groups))
-    clf = _classifier(l1_ratio=params.l1_ratio, seed=seed, tol=params.tol, inner=inner, params=params, n_jobs=n_jobs)
-    return _pipeline(clf, weights)
-
-
-def _n_splits(k: int, y: np.ndarray, groups: np.ndarray) -> int:
-    """``k`` capped at the distinct patients of the smaller class, so every fold can hold both classes."""
-    return min(k, *(len(np.unique(groups[y == c])) for c in (0, 1)))
-
-
-def chosen_c(est: Pipeline) -> float:
-    """The C the inner loop chose."""
-    return float(np.ravel(est.named_steps["clf"].C_)[0])
-
-
-def nested_cv(X: np.ndarray, y: np.ndarray, *, params: ModelParams, seed: int, repeats: int | None = None,
-              n_jobs: int = 1, weights: np.ndarray | None = None, groups: np.ndarray | None = None) -> np.ndarray:
-    """Out-of-fold probabilities, shape (repeats, n): each patient predicted by a model that never saw it.
-
-    ``seed`` (not ``params.seed``): the permutation test reruns the whole CV with a seed per permutation.
-    ``groups`` (a bootstrap resample's original patient per row) keeps a patient's copies in one fold.
-    """
-    repeats = params.repeats if repeats is None else repeats
-    groups = np.arange(len(y)) if groups is None else np.asarray(groups)
-    n_splits = _n_splits(params.outer_folds, y, groups)
-    oof = np.full((repeats, len(y)), np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for r in range(repeats):
-            outer = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed + 7919 * r)
-            for k, (train, test) in enumerate(outer.split(X, y, groups)):
-                est = tuned_estimator(y[train], params=params, seed=seed + r * n_splits + k, n_jobs=n_jobs,
-                                      weights=weights, groups=groups[train]).fit(X[train], y[train])
-                oof[r, test] = est.predict_proba(X[test])[:, 1]
-    return oof
-
-
-def mean_auc(y: np.ndarray, oof: np.ndarray) -> float:
-    """AUC of each repeat's out-of-fold predictions, averaged over repeats."""
-    return float(np.mean([roc_auc_score(y, p) for p in oof]))
 
 
 def auc_interval(X: np.ndarray, y: np.ndarray, observed: float, *, params: ModelParams, seed: int,
