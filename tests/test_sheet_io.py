@@ -37,9 +37,11 @@ def h5ad_file(tmp_path):
 def test_valid_sheet_orders_tissues_and_timepoints(tmp_path, cfg, h5ad_file):
     other = tmp_path / "y.h5ad"
     other.write_bytes(h5ad_file.read_bytes())
+    fcs = tmp_path / "z.fcs"  # one file is one row: the flow row names its own file
+    fcs.write_bytes(b"")
     sheet = write_sheet(tmp_path, [["S2", "P1", "synovium", "week12", "scrna", str(other)],
                                    ["S1", "P1", "blood", "baseline", "scrna", str(h5ad_file)],
-                                   ["S1", "P1", "blood", "baseline", "flow", str(h5ad_file)]])
+                                   ["S1", "P1", "blood", "baseline", "flow", str(fcs)]])
     df = read_sample_sheet(sheet, cfg)
     assert list(df["sample_id"]) == ["S1", "S1", "S2"]
     assert list(df["tissue"].cat.categories) == cfg["tissues"]
@@ -87,7 +89,7 @@ def test_careless_sheets_are_refused_with_the_right_words(tmp_path, cfg, h5ad_fi
     with pytest.raises(BelimapError, match="row 2: column 'path': .* already listed for specimen 'S1'"):
         read_sample_sheet(twice, cfg)
     climb = write_sheet(tmp_path, [["S1", "P1", "blood", "baseline", "scrna", "../../../etc/passwd"]])
-    with pytest.raises(BelimapError, match="climbs out of the study folder"):
+    with pytest.raises(BelimapError, match="outside the study.s allowed roots"):
         read_sample_sheet(climb, cfg, base_dir=tmp_path)
 
 

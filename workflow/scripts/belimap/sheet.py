@@ -9,25 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from belimap.config import validate
-from belimap.errors import BelimapError
-from belimap.tables import read_table
+from belimap.checks.problems import raise_first
+from belimap.checks.sheet import OPTIONAL_COLUMNS, SHEET_COLUMNS, check_sheet, simulated_path
 
-SHEET_COLUMNS = ["sample_id", "patient_id", "tissue", "timepoint", "modality", "path"]
-OPTIONAL_COLUMNS = ["batch", "chemistry", "cells_per_ul"]
+__all__ = ["MODALITIES", "OPTIONAL_COLUMNS", "SHEET_COLUMNS", "read_sample_sheet", "simulated_path", "specimens"]
+
 MODALITIES = ("scrna", "bcr", "flow")
-
-
-def simulated_path(cfg: dict, path: str | Path) -> bool:
-    """Whether ``path`` lies under ``simulate.outdir`` of a simulated study (the workflow writes it)."""
-    sim = cfg.get("simulate", {})
-    if not sim.get("enabled"):
-        return False
-    sim_dir = Path(sim.get("outdir", "results/demo"))
-    return Path(path).parts[: len(sim_dir.parts)] == sim_dir.parts
 
 
 def read_sample_sheet(
@@ -35,68 +24,17 @@ def read_sample_sheet(
 ) -> pd.DataFrame:
     """Read and validate the sample sheet against ``config/schemas/samples.schema.yaml``.
 
-    Checks, each refused with the file, row (1-based data row) and column: schema (IDs match
-    ``^[A-Za-z0-9_-]+$``, modality known), tissues and timepoints declared in the config, a
-    ``(sample_id, modality)`` pair at most once, one patient/tissue/timepoint per ``sample_id``,
-    and (``check_files``) that each path exists. Files the demo simulator will write are exempt.
+    The checks are :func:`belimap.checks.sheet.check_sheet`'s (file, 1-based data row and column
+    in every message): schema (IDs match ``^[A-Za-z0-9_-]+$``, modality known), tissues and
+    timepoints declared in the config, no surrounding whitespace, paths inside the allowed roots,
+    each file in one row, a ``(sample_id, modality)`` pair at most once, one patient/tissue/timepoint
+    per ``sample_id``, and (``check_files``) that each path exists; files the demo simulator will
+    write are exempt. The first problem is raised (``belimap validate`` lists them all).
     """
-    path = Path(path)
-    df = read_table(path, SHEET_COLUMNS, "sample sheet")
-    if df.empty:
-        raise BelimapError(f"{path}: the sample sheet has no rows")
+    check = check_sheet(path, cfg, check_files=check_files, base_dir=base_dir)
+    raise_first(check.problems)
+    df = check.df
     tissues, timepoints = list(cfg["tissues"]), list(cfg["timepoints"])
-    base = Path(base_dir) if base_dir else Path.cwd()
-    root = base.resolve()
-    seen: dict[Path, str] = {}
-    for i, row in enumerate(df.to_dict("records"), start=1):
-        where = f"{path} row {i}"
-        for col, value in row.items():
-            if value != value.strip():
-                raise BelimapError(f"{where}: column '{col}': value '{value}' has leading or trailing whitespace; "
-                                   "expected the value without spaces or tabs around it")
-        record = {k: v for k, v in row.items() if v != ""}
-        if "cells_per_ul" in record:
-            try:
-                record["cells_per_ul"] = float(record["cells_per_ul"])
-            except ValueError:
-                raise BelimapError(f"{where}: column 'cells_per_ul': expected a number, got '{row['cells_per_ul']}'") from None
-        validate(record, "samples", where, set_default=False)
-        if row["tissue"] not in tissues:
-            raise BelimapError(f"{where}: column 'tissue': '{row['tissue']}' is not one of the config's tissues {tissues}")
-        if row["timepoint"] not in timepoints:
-            raise BelimapError(
-                f"{where}: column 'timepoint': '{row['timepoint']}' is not one of the config's timepoints {timepoints}"
-            )
-        given = Path(row["path"])
-        p = given if given.is_absolute() else base / given
-        resolved = p.resolve()
-        if not given.is_absolute() and not resolved.is_relative_to(root):
-            raise BelimapError(f"{where}: column 'path': '{row['path']}' climbs out of the study folder {base}; "
-                               "expected a path inside it (or an absolute path)")
-        first = seen.setdefault(resolved, row["sample_id"])
-        if first != row["sample_id"]:
-            raise BelimapError(f"{where}: column 'path': '{row['path']}' is already listed for specimen '{first}'; "
-                               "expected each file under one specimen (one measurement counted once)")
-        if check_files:
-            if not simulated_path(cfg, row["path"]) and not p.exists():
-                raise BelimapError(f"{where}: column 'path': file '{row['path']}' does not exist")
-    dup = df.duplicated(["sample_id", "modality"], keep=False)
-    if dup.any():
-        i = int(np.flatnonzero(dup)[1]) + 1
-        r = df.iloc[i - 1]
-        raise BelimapError(
-            f"{path} row {i}: column 'sample_id': '{r['sample_id']}' appears more than once for modality "
-            f"'{r['modality']}'; expected one row per input file"
-        )
-    keys = df.groupby("sample_id")[["patient_id", "tissue", "timepoint"]].nunique()
-    bad = keys[(keys > 1).any(axis=1)]
-    if not bad.empty:
-        sid = bad.index[0]
-        i = int(np.flatnonzero(df["sample_id"] == sid)[1]) + 1
-        raise BelimapError(
-            f"{path} row {i}: sample_id '{sid}' names different patient/tissue/timepoint in different rows; "
-            "expected one specimen per sample_id"
-        )
     for col in OPTIONAL_COLUMNS:
         if col not in df.columns:
             df[col] = ""
