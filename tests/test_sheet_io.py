@@ -86,7 +86,7 @@ def test_careless_sheets_are_refused_with_the_right_words(tmp_path, cfg, h5ad_fi
         read_sample_sheet(spaced, cfg)
     twice = write_sheet(tmp_path, [["S1", "P1", "blood", "baseline", "scrna", f],
                                    ["S2", "P1", "blood", "week12", "scrna", f]])
-    with pytest.raises(BelimapError, match="row 2: column 'path': .* already listed for specimen 'S1'"):
+    with pytest.raises(BelimapError, match="row 2: column 'path': .* already listed in row 1 \(specimen 'S1'\); rows 1 and 2"):
         read_sample_sheet(twice, cfg)
     climb = write_sheet(tmp_path, [["S1", "P1", "blood", "baseline", "scrna", "../../../etc/passwd"]])
     with pytest.raises(BelimapError, match="outside the study.s allowed roots"):
