@@ -40,6 +40,7 @@ class FcsData:
     time_idx: int | None = None
     dataset: int = 0
     n_datasets: int = 1
+    header: dict = field(default_factory=dict)  # flowio's HEADER offsets (data_start, data_stop, ...)
 
     @property
     def n_events(self) -> int:
@@ -75,7 +76,7 @@ def _open(path: Path, dataset: int, only_text: bool) -> tuple[flowio.FlowData, i
         return sets[dataset], len(sets)
 
 
-def check_data_segment(fd: flowio.FlowData, path: Path) -> None:
+def check_data_segment(fd: flowio.FlowData | FcsData, path: Path) -> None:
     """Refuse a list-mode data set whose ``$TOT`` × ``$PAR`` × bit widths disagree with its DATA segment.
 
     flowio reshapes without looking at ``$TOT`` (a wrong count passes silently) and a wrong ``$PAR``
@@ -102,18 +103,21 @@ def check_data_segment(fd: flowio.FlowData, path: Path) -> None:
 
 
 def read_fcs(path: str | Path, *, channel_markers: dict[str, str] | None = None, dataset: int = 0,
-             only_text: bool = False) -> FcsData:
+             only_text: bool = False, check_segment: bool = True) -> FcsData:
     """Read one data set of an FCS file; marker names from ``$PnS`` unless ``channel_markers`` maps a ``$PnN``.
 
     A file flowio cannot parse (truncated, not FCS, inconsistent offsets beyond the known
-    off-by-one) raises ``BelimapError`` naming the file.
+    off-by-one) raises ``BelimapError`` naming the file. ``check_segment=False`` (with
+    ``only_text``) leaves :func:`check_data_segment` to the caller, which ``belimap validate``
+    runs beside its other header checks to report them all.
     """
     p = Path(path)
     if not p.exists():
         raise BelimapError(f"{p}: file not found")
     try:
         fd, n_sets = _open(p, dataset, only_text)
-        check_data_segment(fd, p)
+        if check_segment or not only_text:
+            check_data_segment(fd, p)
         events = np.empty((0, 0)) if only_text else fd.as_array(preprocess=True)
     except BelimapError:
         raise
@@ -131,7 +135,7 @@ def read_fcs(path: str | Path, *, channel_markers: dict[str, str] | None = None,
     return FcsData(
         path=str(p), version=str(fd.version), events=events, pnn=pnn, pns=pns, markers=markers,
         text=dict(fd.text), scatter_idx=list(fd.scatter_indices), fluoro_idx=list(fd.fluoro_indices),
-        time_idx=fd.time_index, dataset=dataset, n_datasets=n_sets,
+        time_idx=fd.time_index, dataset=dataset, n_datasets=n_sets, header=dict(fd.header),
     )
 
 
