@@ -50,16 +50,23 @@ def validate(instance: Any, schema: str | dict, where: str, set_default: bool = 
 
     ``where`` names the file (and row) for the message, e.g. ``config/samples.tsv row 3``.
     """
+    found = schema_errors(instance, schema, where, set_default=set_default)
+    if found:
+        raise BelimapError(found[0])
+    return instance
+
+
+def schema_errors(instance: Any, schema: str | dict, where: str, set_default: bool = True) -> list[str]:
+    """Every schema violation of ``instance`` as one line each (``belimap validate`` lists them all)."""
     schema_dict = load_schema(schema) if isinstance(schema, str) else schema
     cls = _DefaultingValidator if set_default else jsonschema.Draft7Validator
     # Defaults nested under a default ({}) appear only after a second pass.
     for _ in range(4 if set_default else 1):
         errors = sorted(cls(schema_dict).iter_errors(instance), key=lambda e: list(e.path))
         if errors:
-            err = errors[0]
-            field = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-            raise BelimapError(f"{where}: field '{field}': {err.message}")
-    return instance
+            return [f"{where}: field '{'.'.join(str(p) for p in e.absolute_path) or '(top level)'}': {e.message}"
+                    for e in errors]
+    return []
 
 
 def section_defaults(schema: str, *path: str) -> dict[str, Any]:
