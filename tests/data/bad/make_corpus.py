@@ -184,7 +184,7 @@ def fcs_entries() -> None:
     entry("good/good.fcs", "good", "").write_bytes(good)
     entry("fcs/not_fcs.fcs", "fcs", "cannot be read as an FCS file").write_text("FSC-A,SSC-A\n1,2\n")
     entry("fcs/empty.fcs", "fcs", "cannot be read as an FCS file").write_bytes(b"")
-    entry("fcs/truncated.fcs", "fcs", "DATA segment|truncated").write_bytes(good[: len(good) - 1500])
+    entry("fcs/truncated.fcs", "fcs", "cannot be read as an FCS file|greater than file size").write_bytes(good[: len(good) - 1500])
     tot = good.replace(b"$TOT/100/", b"$TOT/120/") if b"$TOT/100/" in good else None
     assert tot is not None, "flowio wrote $TOT differently"
     entry("fcs/tot_edited.fcs", "fcs", "$TOT=120|DATA segment").write_bytes(tot)
