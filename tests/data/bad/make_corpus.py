@@ -182,8 +182,8 @@ def fcs_bytes(panel=PANEL, spill: str | None = None, n: int = 100) -> bytes:  # 
 def fcs_entries() -> None:
     good = fcs_bytes()
     entry("good/good.fcs", "good", "").write_bytes(good)
-    entry("fcs/not_fcs.fcs", "fcs", "cannot be read as an FCS file").write_text("FSC-A,SSC-A\n1,2\n")
-    entry("fcs/empty.fcs", "fcs", "cannot be read as an FCS file").write_bytes(b"")
+    entry("fcs/not_fcs.fcs", "fcs", "not an FCS version").write_text("FSC-A,SSC-A\n1,2\n")
+    entry("fcs/empty.fcs", "fcs", "the file is empty").write_bytes(b"")
     entry("fcs/truncated.fcs", "fcs", "cannot be read as an FCS file|greater than file size").write_bytes(good[: len(good) - 1500])
     tot = good.replace(b"$TOT/100/", b"$TOT/120/") if b"$TOT/100/" in good else None
     assert tot is not None, "flowio wrote $TOT differently"
@@ -333,7 +333,7 @@ def config_entries() -> None:
         CONFIG_BASE + "validate: {allowed_roots: good}\n")
     entry("config/design_unknown_tissue.yaml", "config", "simulate.design|'spleen'").write_text(
         CONFIG_BASE + "simulate: {design: {spleen: [baseline]}}\n")
-    entry("config/strategy_missing.yaml", "config", "gating strategy not found").write_text(
+    entry("config/strategy_missing.yaml", "config", "flow.strategy|gating strategy not found").write_text(
         CONFIG_BASE + "flow: {strategy: gating/none.yaml}\n")
 
 

@@ -29,7 +29,7 @@ def strategy_dimensions(params: FlowParams) -> tuple[list[str], str, list[Proble
     try:
         strat = configured_strategy(params)
     except BelimapError as err:
-        return [], params.strategy, [from_error(err)]
+        return [], params.strategy, [Problem(f"flow.strategy: {err}")]
     dims: list[str] = []
     for gate in gates(strat):
         for d in getattr(gate, "dimensions", None) or []:
@@ -90,6 +90,11 @@ def check_fcs(path: str | Path, *, params: FlowParams, dimensions: list[str], st
     from belimap.flow.compensate import spillover_of
 
     p = Path(path)
+    with open(p, "rb") as fh:
+        magic = fh.read(10)
+    if not magic.startswith(b"FCS"):
+        found = "the file is empty" if not magic else f"the file starts with {magic[:6]!r}, not an FCS version"
+        return [problem(str(p), found, "an FCS 2.0, 3.0 or 3.1 file (HEADER 'FCS3.1' ...)")]
     try:
         fcs = read_fcs(p, channel_markers=params.channel_markers, dataset=params.dataset, only_text=True,
                        check_segment=False)
