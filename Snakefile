@@ -21,6 +21,10 @@ include: "workflow/rules/clinical.smk"
 include: "workflow/rules/report.smk"
 
 
+onstart:
+    check_inputs()  # every file's contents, once, before the first job (belimap validate's checks)
+
+
 rule all:
     input:
         final_outputs(),

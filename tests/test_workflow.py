@@ -17,9 +17,12 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile")]
 pytestmark = pytest.mark.slow
 
 
-def write_config(wd: Path, clinical_table: str | None = None, **simulate) -> Path:
+def write_config(wd: Path, clinical_table: str | None = None, allowed_roots: list[Path] | None = None,
+                 **simulate) -> Path:
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     cfg["samples"] = str(wd / "samples.tsv")
+    if allowed_roots:  # files of another study folder (the demo's) must be declared
+        cfg["validate"] = {"allowed_roots": [str(wd), *map(str, allowed_roots)]}
     cfg["simulate"].update(simulate)
     if clinical_table is not None:
         cfg["clinical"]["table"] = clinical_table
@@ -112,6 +115,7 @@ def test_new_samples_rerun_only_their_jobs(demo_run, tmp_path):
     pd.concat([old, new]).to_csv(wd / "samples_more.tsv", sep="\t", index=False)
     cfg = yaml.safe_load(config.read_text())
     cfg["samples"], cfg["simulate"]["enabled"] = str(wd / "samples_more.tsv"), False
+    cfg["validate"] = {"allowed_roots": [str(wd), str(more)]}  # the new files live outside the study folder
     config2 = wd / "config_more.yaml"
     config2.write_text(yaml.safe_dump(cfg, sort_keys=False))
     out = smk(wd, config2, "-n", "--quiet", "rules").stdout
@@ -137,7 +141,7 @@ def test_one_sample_pilot_runs(tmp_path, demo_run):
     sheet.write_text("sample_id\tpatient_id\ttissue\ttimepoint\tmodality\tpath\n"
                      f"PILOT1\tP01\tlymph_node\tbaseline\tscrna\t{raw}\n")
     clinical = str(wd0 / "results/demo/raw/clinical/clinical.tsv")
-    config = write_config(tmp_path, clinical_table=clinical, enabled=False)
+    config = write_config(tmp_path, clinical_table=clinical, allowed_roots=[wd0], enabled=False)
     smk(tmp_path, config)  # the whole workflow, not only the scRNA branch
     assert (tmp_path / "results/summary.html").exists()
     comp = pd.read_csv(tmp_path / "results/scrna/composition.tsv", sep="\t")
@@ -162,7 +166,7 @@ def test_missing_clinical_table_is_one_line(tmp_path, demo_run):
     raw = sorted((demo_run[0] / "results/demo/raw/scrna").glob("*.h5"))[0]
     (tmp_path / "samples.tsv").write_text("sample_id\tpatient_id\ttissue\ttimepoint\tmodality\tpath\n"
                                           f"S1\tP01\tblood\tbaseline\tscrna\t{raw}\n")
-    config = write_config(tmp_path, clinical_table="my_clinical.tsv", enabled=False)
+    config = write_config(tmp_path, clinical_table="my_clinical.tsv", allowed_roots=[demo_run[0]], enabled=False)
     res = smk(tmp_path, config, "-n", check=False)
     err = res.stdout + res.stderr
     assert res.returncode != 0 and "Traceback" not in err

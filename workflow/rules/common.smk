@@ -33,6 +33,18 @@ if CLINICAL and not CLINICAL_SIMULATED and not Path(CLINICAL_TABLE).is_file():
              f"clinical table (TSV){hint}, or clinical.table: \"\" to run without the clinical layer")
 
 
+def check_inputs():
+    """Before the first job (onstart: real runs only, not -n, not in job processes): every input file's
+    contents, as `belimap validate` reads them; all problems are printed and nothing runs."""
+    from belimap.checks.study import check_sheet_files
+
+    problems = check_sheet_files(SHEET, config)
+    for p in problems:
+        print(p.line(), file=sys.stderr)
+    if any(p.is_error for p in problems):
+        sys.exit(f"belimap: {sum(p.is_error for p in problems)} input error(s); nothing was run")
+
+
 def samples_of(modality):
     """Sample IDs measured by ``modality`` (scrna, bcr, flow), in sheet order."""
     return SHEET.loc[SHEET["modality"] == modality, "sample_id"].tolist()

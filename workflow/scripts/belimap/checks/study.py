@@ -128,6 +128,14 @@ def file_problems(files: list[dict], cfg: dict) -> list[Problem]:
     return out
 
 
+def check_sheet_files(sheet, cfg: dict) -> list[Problem]:  # noqa: ANN001 - read_sample_sheet's frame
+    """Contents of the files of an already validated sheet that exist now, and the clinical table: what
+    the workflow checks once before its first job (files the simulator has yet to write are skipped)."""
+    files = [{**r, "file": Path(r["path"]).resolve()} for r in sheet.astype(str).to_dict("records")
+             if Path(r["path"]).exists()]
+    return file_problems(files, cfg) + clinical_problems(cfg)[1]
+
+
 def check_study(config: str | Path, *, check_files: bool = True) -> StudyCheck:
     """Every problem of a study: config, sheet, (``check_files``) each file's contents, clinical table."""
     cfg, probs = check_config(config)
