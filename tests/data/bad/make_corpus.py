@@ -184,7 +184,8 @@ def fcs_entries() -> None:
     entry("good/good.fcs", "good", "").write_bytes(good)
     entry("fcs/not_fcs.fcs", "fcs", "not an FCS version").write_text("FSC-A,SSC-A\n1,2\n")
     entry("fcs/empty.fcs", "fcs", "the file is empty").write_bytes(b"")
-    entry("fcs/truncated.fcs", "fcs", "cannot be read as an FCS file|greater than file size").write_bytes(good[: len(good) - 1500])
+    entry("fcs/truncated.fcs", "fcs", "cannot be read as an FCS file|greater than file size").write_bytes(
+        good[: len(good) - 1500])
     tot = good.replace(b"$TOT/100/", b"$TOT/120/") if b"$TOT/100/" in good else None
     assert tot is not None, "flowio wrote $TOT differently"
     entry("fcs/tot_edited.fcs", "fcs", "$TOT=120|DATA segment").write_bytes(tot)
@@ -207,7 +208,8 @@ def fcs_entries() -> None:
 # --------------------------------------------------------------------------------------------
 # BCR
 # --------------------------------------------------------------------------------------------
-TENX = "barcode,is_cell,contig_id,high_confidence,chain,v_gene,d_gene,j_gene,c_gene,full_length,productive,cdr3,cdr3_nt,reads,umis"
+TENX = ("barcode,is_cell,contig_id,high_confidence,chain,v_gene,d_gene,j_gene,c_gene,full_length,productive,"
+        "cdr3,cdr3_nt,reads,umis")
 AIRR = "cell_id\tsequence_id\tproductive\tv_call\tj_call\tc_call\tlocus\tjunction\tjunction_aa"
 
 
@@ -327,7 +329,8 @@ def config_entries() -> None:
     entry("config/no_tissues.yaml", "config", "'tissues' is a required property").write_text(
         CONFIG_BASE.replace("tissues: [blood, lymph_node, synovium]\n", ""))
     entry("config/seed_text.yaml", "config", "field 'seed'").write_text(CONFIG_BASE + "seed: twelve\n")
-    entry("config/several_errors.yaml", "config", "field 'seed'|field 'dataset'|field 'scrna.qc.max_pct_mito'").write_text(
+    entry("config/several_errors.yaml", "config",
+          "field 'seed'|field 'dataset'|field 'scrna.qc.max_pct_mito'").write_text(
         CONFIG_BASE + "seed: twelve\nflow: {dataset: -1}\nscrna: {qc: {max_pct_mito: 200}}\n")
     entry("config/allowed_roots_string.yaml", "config", "field 'validate.allowed_roots'").write_text(
         CONFIG_BASE + "validate: {allowed_roots: good}\n")

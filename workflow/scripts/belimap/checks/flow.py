@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 def strategy_dimensions(params: FlowParams) -> tuple[list[str], str, list[Problem]]:
     """The channel names the configured strategy's gates use (file order), its path, and its problems."""
-    from flowkit import QuadrantDivider
+    from flowkit import QuadrantDivider, RatioDimension
 
     from belimap.flow.strategy import configured_strategy, gates
 
@@ -33,6 +33,8 @@ def strategy_dimensions(params: FlowParams) -> tuple[list[str], str, list[Proble
     dims: list[str] = []
     for gate in gates(strat):
         for d in getattr(gate, "dimensions", None) or []:
+            if isinstance(d, RatioDimension):
+                continue  # a ratio transform's channels are the transform's, checked when it is applied
             name = d.dimension_ref if isinstance(d, QuadrantDivider) else d.id
             if name and name not in dims:
                 dims.append(name)

@@ -71,7 +71,8 @@ def _strings(ds) -> list[str]:  # noqa: ANN001 - an h5py dataset
     return [x.decode() if isinstance(x, bytes) else str(x) for x in ds[:]]
 
 
-def _sparse_group(g, where: str, n_obs: int, n_var: int, axis_obs: int, max_values: int) -> list[Problem]:  # noqa: ANN001
+def _sparse_group(g, where: str, n_obs: int, n_var: int, axis_obs: int,  # noqa: ANN001 - an h5py group
+                  max_values: int) -> list[Problem]:
     """A CSR/CSC group (``data``, ``indices``, ``indptr``): lengths agree with the shape; values sampled."""
     out = []
     missing = [k for k in ("data", "indices", "indptr") if k not in g]

@@ -104,7 +104,8 @@ def _sheet_problems(df: pd.DataFrame, path: Path) -> list[Problem]:
         rows = [int(i) + 1 for i in idx]
         if len(rows) > 1:
             out.append(problem(f"{path} row {rows[1]}: column 'sample_id'",
-                               f"'{sid}' appears more than once for modality '{mod}' (rows {', '.join(map(str, rows))})",
+                               f"'{sid}' appears more than once for modality '{mod}' "
+                               f"(rows {', '.join(map(str, rows))})",
                                "one row per input file"))
     for sid, grp in df.groupby("sample_id"):
         if len(grp[["patient_id", "tissue", "timepoint"]].drop_duplicates()) > 1:
