@@ -86,7 +86,8 @@ def _path_problems(row: dict, where: str, roots: list[Path], base: Path, cfg: di
     p = given if given.is_absolute() else base / given
     resolved = p.resolve()
     if not any(resolved.is_relative_to(r) for r in roots):
-        return None, [problem(f"{where}: column 'path'", f"'{row['path']}' resolves to {resolved}, outside the "
+        via = "" if str(resolved) == row["path"].strip() else f" resolves to {resolved},"
+        return None, [problem(f"{where}: column 'path'", f"'{row['path']}'{via} outside the "
                               f"study's allowed roots ({', '.join(map(str, roots))})",
                               "a path inside one of them (config validate.allowed_roots)")]
     if check_files and not p.exists():
