@@ -128,3 +128,14 @@ def test_command_line_prints_lines_not_a_traceback(tmp_path):
                          env={"PYTHONPATH": str(ROOT / "workflow" / "scripts"), "PATH": "/usr/bin:/bin"})
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert len([ln for ln in res.stderr.splitlines() if ln.startswith("belimap: error: ")]) == 3
+
+
+def test_counts_are_sampled_not_read_whole():
+    """Only the first max_values stored values are read (validate.max_values): cheap on large matrices."""
+    from belimap.checks.scrna import check_matrix
+
+    bad = BAD / "h5" / "negative.h5"  # its 4th stored value is -2
+    assert any("negative" in p.message for p in check_matrix(bad, max_values=10)[0])
+    assert check_matrix(bad, max_values=3)[0] == []
+    problems, barcodes = check_matrix(BAD / "good" / "good_mtx")
+    assert problems == [] and len(barcodes) == 20
