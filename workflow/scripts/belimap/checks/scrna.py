@@ -242,7 +242,7 @@ def check_h5ad(p: Path, *, max_values: int) -> tuple[list[Problem], list[str] | 
     return out + barcode_problems(barcodes, f"{p} obs_names") + feature_warnings(genes, f"{p} var_names"), barcodes
 
 
-def check_matrix(path: str | Path, *, max_values: int = 1_000_000) -> tuple[list[Problem], list[str] | None]:
+def check_matrix(path: str | Path, *, max_values: int) -> tuple[list[Problem], list[str] | None]:
     """Every problem of one scRNA file, and its cell barcodes (None when they cannot be read)."""
     p = Path(path)
     try:

@@ -100,8 +100,8 @@ def file_problems(files: list[dict], cfg: dict) -> list[Problem]:
     """Contents of every sheet file (scRNA, then flow, then BCR with its overlap with the scRNA cells)."""
     from belimap.checks.flow import check_fcs
 
-    opts = cfg.get("validate") or {}
-    max_values, min_overlap = int(opts.get("max_values", 1_000_000)), float(opts.get("min_barcode_overlap", 0.5))
+    opts = cfg["validate"]  # validated: the schema's defaults are filled in
+    max_values, min_overlap = int(opts["max_values"]), float(opts["min_barcode_overlap"])
     out: list[Problem] = []
     barcodes: dict[str, tuple[list[str], str]] = {}
     for r in (r for r in files if r["modality"] == "scrna"):
