@@ -18,7 +18,8 @@ FIGURE_RULES = {"scrna_figures", "flow_sample_figures", "flow_composition_figure
 
 
 def tiny_study(wd: Path) -> Path:
-    config = write_config(wd, n_patients=2, cells_per_sample=120, modalities=SCRNA_ONLY)
+    config = write_config(wd, n_patients=2, cells_per_sample=120, modalities=SCRNA_ONLY,
+                          design={"blood": ["baseline", "week12"]})
     assert belimap("simulate", "--config", str(config), "--sheet-only", "--out", str(wd / "samples.tsv")).returncode == 0
     smk(wd, config)
     return config

@@ -41,10 +41,12 @@ class BcellParams:
 
 @parameters("scrna", "annotate")
 class AnnotateParams:
-    """``scrna.annotate``: the method, the marker-mode margin and whether VDJ ``c_call`` decides isotype."""
+    """``scrna.annotate``: the method, the marker-mode thresholds and whether VDJ ``c_call`` decides isotype."""
 
     method: str
     min_margin: float
+    lineage_min_score: float
+    sublabel_min_score: float
     isotype_from_vdj: bool
     celltypist: CelltypistParams
 
@@ -203,7 +205,7 @@ def label_bcell_subsets(adata: ad.AnnData, vocab: Vocabulary, *, params: BcellPa
     if iso is not None:
         note(adata, f"isotype from VDJ c_call: {int((iso != '').sum())} of {bcells.n_obs} B-lineage cells have a "
                     "heavy-chain constant gene; it decides switched vs unswitched memory for them")
-    sub = _sublabels(labels, smooth, vocab, min_margin=annotate.min_margin, uncallable=uncallable)
+    sub = _sublabels(labels, smooth, vocab, min_score=annotate.sublabel_min_score, uncallable=uncallable)
     n_un = int((labels == UNASSIGNED).sum())
     if n_un:
         note(adata, f"{n_un} of {len(labels)} B-lineage cells ({100 * n_un / len(labels):.1f}%) unassigned: "
@@ -252,15 +254,15 @@ def assign_subsets(scores: np.ndarray, vocab: Vocabulary, *, min_margin: float,
     return labels.astype(str), margin
 
 
-def _sublabels(labels: np.ndarray, smooth: pd.DataFrame, vocab: Vocabulary, *, min_margin: float,
+def _sublabels(labels: np.ndarray, smooth: pd.DataFrame, vocab: Vocabulary, *, min_score: float,
                uncallable: list[str]) -> np.ndarray:
-    """Sub-label of each cell: the first sub-label of its subset whose standardised score is >= ``min_margin``."""
+    """Sub-label of each cell: the first sub-label of its subset whose standardised score is >= ``min_score``."""
     out = np.full(len(labels), "", dtype=object)
     for s in vocab.subsets:
         for x in s.sublabels:
             if x.id in uncallable or not np.isfinite(smooth[x.id]).any():
                 continue
-            hit = (labels == s.id) & (smooth[x.id].to_numpy() >= min_margin) & (out == "")
+            hit = (labels == s.id) & (smooth[x.id].to_numpy() >= min_score) & (out == "")
             out[hit] = x.id
     return out.astype(str)
 

@@ -151,7 +151,7 @@ def annotate(adata: ad.AnnData, vocab: Vocabulary, *, params: ScrnaParams,
         annotate_celltypist(adata, vocab, params=params.annotate.celltypist, seed=params.seed)
         labels = adata.obs["bcell_subset"].astype(str).copy()
     else:
-        label_lineages(adata, vocab, seed=params.seed, min_score=params.annotate.min_margin)
+        label_lineages(adata, vocab, seed=params.seed, min_score=params.annotate.lineage_min_score)
     # markers: the subsets; celltypist: the B-lineage embedding, marker margins and the dn2 sub-label only
     bcells = label_bcell_subsets(adata, vocab, params=params.bcells, integrate=params.integrate,
                                  n_neighbors=params.neighbors.n_neighbors, n_top_genes=params.hvg.n_top_genes,
