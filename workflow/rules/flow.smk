@@ -182,7 +182,7 @@ rule flow_concordance:
     log:
         "logs/flow/concordance.log",
     params:
-        cfg=cfg_sections("flow", "resources"),
+        cfg=cfg_sections("flow", "resources", "tissues"),
     conda:
         env("flow")
     script:

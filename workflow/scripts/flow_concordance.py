@@ -1,4 +1,4 @@
-"""Rule flow_concordance: flow vs scRNA subset fractions of the same specimens (Spearman, Bland–Altman)."""
+"""Rule flow_concordance: flow vs scRNA subset fractions of the same specimens per tissue × subset (Spearman, repeated-measures Bland–Altman)."""
 
 from belimap.workflow import run
 
@@ -9,7 +9,7 @@ def main(smk):
 
     concordance_files(smk.input.flow, smk.input.scrna, load_vocabulary(smk.params.cfg),
                       params=FlowParams.from_config(smk.params.cfg), table=smk.output.table,
-                      pairs=smk.output.pairs, figure=smk.output.pdf)
+                      pairs=smk.output.pairs, figure=smk.output.pdf, tissues=smk.params.cfg["tissues"])
 
 
 run(snakemake, main)  # noqa: F821 - injected by Snakemake

@@ -45,6 +45,8 @@ _SUBSETS_SCHEMA = {
                     "flow": {"type": "string"},
                     "markers": _MARKERS,
                     "isotype": {"type": "string", "enum": ["switched", "unswitched"]},
+                    "concordance": {"type": "boolean", "default": True},
+                    "concordance_note": {"type": "string", "minLength": 1},
                     "sublabels": {
                         "type": "array",
                         "items": {
@@ -59,6 +61,9 @@ _SUBSETS_SCHEMA = {
                         },
                     },
                 },
+                # a subset left out of the flow <-> scRNA comparison must say why
+                "if": {"properties": {"concordance": {"const": False}}, "required": ["concordance"]},
+                "then": {"required": ["concordance_note"]},
             },
         }
     },
@@ -101,7 +106,10 @@ class Subset:
     """One B-cell compartment of the shared vocabulary.
 
     ``isotype`` (``switched``/``unswitched``) marks the subsets that a cell's VDJ heavy-chain
-    constant gene decides between (switched vs unswitched memory).
+    constant gene decides between (switched vs unswitched memory). ``concordance`` is false for a
+    subset whose flow gate and scRNA call define different cells, so that comparing their fractions
+    would measure the definitions, not the methods; ``concordance_note`` says why (or, for a subset
+    still compared, what to keep in mind).
     """
 
     id: str
@@ -114,6 +122,8 @@ class Subset:
     flow: str = ""
     isotype: str | None = None
     sublabels: tuple[Sublabel, ...] = ()
+    concordance: bool = True
+    concordance_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,7 @@ def read_subsets(path: str | Path) -> tuple[Subset, ...]:
                 id=s["id"], label=s["label"], colour=s["colour"], lineage=s["lineage"],
                 up=tuple(s["markers"]["up"]), down=tuple(s["markers"].get("down", [])),
                 tissues=tissues, flow=s.get("flow", ""), isotype=s.get("isotype"),
+                concordance=bool(s.get("concordance", True)), concordance_note=s.get("concordance_note", ""),
                 sublabels=tuple(Sublabel(id=x["id"], label=x["label"], up=tuple(x["markers"]["up"]),
                                          down=tuple(x["markers"].get("down", [])), flow=x.get("flow", ""))
                                 for x in s.get("sublabels") or []),

@@ -188,16 +188,21 @@ def accuracy_files(event_files: list[str], truth_files: list[str], keep_files: l
 
 
 def concordance_files(flow: str | Path, scrna: str | Path, vocab: Vocabulary, *, params: FlowParams,
-                      table: str | Path, pairs: str | Path, figure: str | Path) -> None:
-    """Rule ``flow_concordance``: flow vs scRNA subset fractions of the same specimens (Spearman,
-    Bland–Altman), with the strategy's ``absorbs`` merged on the scRNA side."""
-    from belimap.compare.concordance import concordance_table, pair_modalities
+                      table: str | Path, pairs: str | Path, figure: str | Path,
+                      tissues: list[str] | None = None) -> None:
+    """Rule ``flow_concordance``: flow vs scRNA subset fractions of the same specimens, per tissue ×
+    subset (Spearman, repeated-measures Bland–Altman with patient as cluster), with the strategy's
+    ``absorbs`` merged on the scRNA side and the vocabulary's ``concordance: false`` subsets kept as
+    rows that say why they are not compared. ``tissues``: the config's order."""
+    from belimap.compare.concordance import concordance_table, pair_modalities, subset_status
     from belimap.pl import save_figure
     from belimap.pl.flow import concordance_figure
 
-    paired = pair_modalities(read_tsv(flow), read_tsv(scrna), absorbs=configured_strategy(params).absorbs,
-                             min_bcells=params.concordance.min_bcells)
-    stats = concordance_table(paired)
+    flow_comp = read_tsv(flow)
+    absorbs = configured_strategy(params).absorbs
+    paired = pair_modalities(flow_comp, read_tsv(scrna), absorbs=absorbs, min_bcells=params.concordance.min_bcells)
+    status = subset_status(vocab, list(dict.fromkeys(flow_comp["subset"])), absorbs=absorbs)
+    stats = concordance_table(paired, status, tissues=tissues)
     write_tsv(stats, table)
     write_tsv(paired, pairs)
     save_figure(concordance_figure(paired, stats, vocab), figure)

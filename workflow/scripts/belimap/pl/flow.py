@@ -195,28 +195,52 @@ def composition_figure(comp: pd.DataFrame, vocab: Vocabulary, *, tissues: list[s
 
 
 def concordance_figure(pairs: pd.DataFrame, stats: pd.DataFrame, vocab: Vocabulary) -> plt.Figure:
-    """Flow vs scRNA subset fractions (identity line) and the Bland–Altman plot (bias, 95 % limits)."""
-    cols = subset_colours(vocab)
+    """Repeated-measures Bland–Altman plots, one panel per tissue (row) × compared subset (column):
+    flow − scRNA fraction vs their mean, one colour per patient (the cluster of the limits), the
+    bias (solid) and 95 % limits of agreement (dashed) of that tissue × subset, and ρ in the title.
+    Subsets left out of the comparison are named under the panels with the reason."""
+    from belimap.compare.concordance import ALL_TISSUES
+    from belimap.pl.palette import TOL_BRIGHT
+
     labels = vocab.subset_labels()
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(7.2, 3.2))
-    for sub, d in pairs.groupby("subset", sort=False):
-        c = cols.get(sub, "#999999")
-        a1.scatter(d["fraction_scrna"], d["fraction_flow"], s=10, color=c, label=labels.get(sub, sub), lw=0)
-        a2.scatter((d["fraction_scrna"] + d["fraction_flow"]) / 2, d["fraction_flow"] - d["fraction_scrna"], s=10, color=c,
-                   lw=0)
-    hi = float(np.nanmax(pairs[["fraction_scrna", "fraction_flow"]].to_numpy())) if len(pairs) else 1.0
-    a1.plot([0, hi], [0, hi], color="k", lw=0.7, ls="--")
-    a1.set_xlabel("scRNA-seq fraction of B cells")
-    a1.set_ylabel("flow fraction of CD19+ B cells")
-    allrow = stats[stats["subset"] == "all"]
-    if len(allrow):
-        r = allrow.iloc[0]
-        a1.set_title(f"Spearman ρ = {r['spearman_rho']:.2f} (n = {int(r['n_pairs'])} pairs)", fontsize=8)
-        for v, ls in ((r["bias"], "-"), (r["loa_lower"], "--"), (r["loa_upper"], "--")):
-            a2.axhline(v, color="k", lw=0.7, ls=ls)
-        a2.set_title(f"bias {r['bias']:+.3f}, 95% limits [{r['loa_lower']:+.3f}, {r['loa_upper']:+.3f}]", fontsize=8)
-    a2.set_xlabel("mean of flow and scRNA fractions")
-    a2.set_ylabel("flow − scRNA fraction")
-    a1.legend(fontsize=6, frameon=False)
-    fig.tight_layout()
+    per_tissue = stats[stats["tissue"] != ALL_TISSUES]
+    tissues = list(dict.fromkeys(per_tissue["tissue"])) or ["(no pairs)"]
+    compared = [s for s in vocab.subset_ids if per_tissue.loc[per_tissue["subset"] == s, "testable"].any()] or ["(none)"]
+    patients = list(dict.fromkeys(pairs["patient_id"].astype(str)))
+    pcol = {p: TOL_BRIGHT[i % len(TOL_BRIGHT)] for i, p in enumerate(patients)}
+    fig, axes = plt.subplots(len(tissues), len(compared), figsize=(1.9 * len(compared) + 0.6, 1.7 * len(tissues) + 0.9),
+                             squeeze=False, sharey="row")
+    for r, t in enumerate(tissues):
+        for c, sub in enumerate(compared):
+            ax = axes[r][c]
+            d = pairs[(pairs["tissue"].astype(str) == t) & (pairs["subset"] == sub)]
+            st = per_tissue[(per_tissue["tissue"] == t) & (per_tissue["subset"] == sub)]
+            ax.axhline(0, color="0.8", lw=0.5)
+            ax.scatter((d["fraction_scrna"] + d["fraction_flow"]) / 2, d["fraction_flow"] - d["fraction_scrna"], s=9,
+                       lw=0, color=[pcol[str(p)] for p in d["patient_id"]])
+            title = labels.get(sub, sub) if r == 0 else ""
+            if len(st) and bool(st.iloc[0]["testable"]) and st.iloc[0]["n_pairs"] > 0:
+                x = st.iloc[0]
+                for v, ls in ((x["bias"], "-"), (x["loa_low"], "--"), (x["loa_high"], "--")):
+                    if np.isfinite(v):
+                        ax.axhline(v, color="k", lw=0.7, ls=ls)
+                rho = "ρ n/a" if not np.isfinite(x["spearman_rho"]) else f"ρ {x['spearman_rho']:.2f}"
+                ax.text(0.02, 0.97, f"{rho}, {int(x['n_pairs'])} pairs / {int(x['n_patients'])} pt", fontsize=5,
+                        transform=ax.transAxes, va="top")
+            else:
+                ax.text(0.5, 0.5, "not compared", fontsize=6, transform=ax.transAxes, ha="center", color="0.5")
+            ax.set_title(title, fontsize=7)
+            ax.tick_params(labelsize=5)
+            if c == 0:
+                ax.set_ylabel(f"{t.replace('_', ' ')}\nflow − scRNA", fontsize=6)
+            if r == len(tissues) - 1:
+                ax.set_xlabel("mean fraction", fontsize=6)
+    left_out = stats[(stats["tissue"] == ALL_TISSUES) & ~stats["testable"].astype(bool)]
+    foot = [f"{labels.get(s, s)}: {n}" for s, n in zip(left_out["subset"], left_out["note"].fillna(""), strict=True)]
+    if foot:
+        import textwrap
+
+        text = "\n".join(textwrap.fill("Not compared — " + f, 160) for f in foot)
+        fig.text(0.01, 0.005, text, fontsize=4.5, va="bottom", ha="left")
+    fig.tight_layout(rect=(0, 0.06 * len(foot) / max(1, len(tissues)) + 0.02 * len(foot), 1, 1))
     return fig
