@@ -36,13 +36,15 @@ def _comp(fracs: dict[str, dict[str, float]], n_b: int, subsets: list[str], pati
 
 def _simulated_pairs(rng: np.random.Generator, *, n_patients: int, per_patient: int, bias: float, sd_between: float,
                      sd_within: float, tissue: str = "blood", subset: str = "naive") -> pd.DataFrame:
-    """Flow = scRNA + bias + patient effect + specimen noise: the repeated-measures truth."""
+    """Flow = scRNA + bias + patient effect + specimen noise: the repeated-measures truth
+    (one specimen per tissue × patient × repeat, measured for one subset)."""
     pat = np.repeat([f"P{i:03d}" for i in range(n_patients)], per_patient)
     effect = np.repeat(rng.normal(0, sd_between, n_patients), per_patient)
     sc = rng.uniform(0.2, 0.6, len(pat))
     fl = sc + bias + effect + rng.normal(0, sd_within, len(pat))
-    return pd.DataFrame({"sample_id": [f"{tissue}_{i}" for i in range(len(pat))], "patient_id": pat, "tissue": tissue,
-                         "timepoint": "baseline", "subset": subset, "n_bcells_flow": 1000, "n_bcells_scrna": 1000,
+    sids = [f"{tissue}_{i}" for i in range(len(pat))]
+    return pd.DataFrame({"sample_id": sids, "patient_id": pat, "tissue": tissue, "timepoint": "baseline",
+                         "subset": subset, "n_bcells_flow": 1000, "n_bcells_scrna": 1000,
                          "fraction_flow": fl, "fraction_scrna": sc})[PAIR_COLUMNS]
 
 
@@ -72,7 +74,8 @@ def test_known_bias_and_perfect_rank_agreement(vocab):
     assert r["loa_high"] - r["bias"] == pytest.approx(Z95 * r["sd_total"])
     # plasma cells: a row that says where they went, not a silent drop
     assert not blood.loc["plasma_cell", "testable"] and "plasmablast gate" in blood.loc["plasma_cell", "note"]
-    assert not blood.loc["transitional", "testable"] and blood.loc["transitional", "note"] == "not gated by the flow panel"
+    assert not blood.loc["transitional", "testable"]
+    assert blood.loc["transitional", "note"] == "not gated by the flow panel"
 
 
 def test_repeated_measures_limits_recover_the_variance_components():
@@ -118,7 +121,7 @@ def test_rows_per_tissue_and_over_tissues_with_left_out_subsets(vocab):
     gated = ["transitional", "naive", "unswitched_memory", "switched_memory", "double_negative", "germinal_centre",
              "plasmablast"]
     parts = [_simulated_pairs(rng, n_patients=6, per_patient=2, bias=b, sd_between=0.02, sd_within=0.02, tissue=t,
-                              subset=s).assign(sample_id=lambda x, t=t: [f"{t}_{i}" for i in range(len(x))])
+                              subset=s)
              for t, b in (("blood", 0.0), ("lymph_node", 0.1)) for s in gated]
     pairs = pd.concat(parts, ignore_index=True)
     stats = concordance_table(pairs, subset_status(vocab, gated, absorbs=ABSORBS), tissues=["lymph_node", "blood"])
@@ -144,7 +147,7 @@ def test_subset_outside_its_tissues_is_not_testable_there(vocab):
     pairs = pd.concat([_simulated_pairs(rng, n_patients=4, per_patient=2, bias=0, sd_between=0.01, sd_within=0.01,
                                         tissue=t, subset="naive") for t in ("blood", "lymph_node")], ignore_index=True)
     status = subset_status(vocab, ["naive"])
-    status.loc[status["subset"] == "naive", "tissues"] = pd.Series([("lymph_node",)], index=status.index[status["subset"] == "naive"])
+    status["tissues"] = [("lymph_node",) if s == "naive" else t for s, t in zip(status["subset"], status["tissues"])]
     stats = concordance_table(pairs, status).set_index(["tissue", "subset"])
     assert not stats.loc[("blood", "naive"), "testable"]
     assert "not expected in blood" in stats.loc[("blood", "naive"), "note"]
@@ -182,7 +185,7 @@ def test_figure_per_tissue_names_left_out_subsets(vocab, tmp_path):
     rng = np.random.default_rng(5)
     gated = ["naive", "switched_memory", "double_negative", "plasmablast"]
     pairs = pd.concat([_simulated_pairs(rng, n_patients=5, per_patient=2, bias=0.02, sd_between=0.02, sd_within=0.02,
-                                        tissue=t, subset=s).assign(sample_id=lambda x, t=t: [f"{t}_{i}" for i in range(len(x))])
+                                        tissue=t, subset=s)
                        for t in ("blood", "synovium") for s in gated], ignore_index=True)
     stats = concordance_table(pairs, subset_status(vocab, gated, absorbs=ABSORBS))
     fig = concordance_figure(pairs, stats, vocab)

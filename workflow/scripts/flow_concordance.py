@@ -1,4 +1,4 @@
-"""Rule flow_concordance: flow vs scRNA subset fractions of the same specimens per tissue × subset (Spearman, repeated-measures Bland–Altman)."""
+"""Rule flow_concordance: flow vs scRNA subset fractions of the same specimens, per tissue × subset."""
 
 from belimap.workflow import run
 

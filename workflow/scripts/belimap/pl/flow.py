@@ -205,7 +205,8 @@ def concordance_figure(pairs: pd.DataFrame, stats: pd.DataFrame, vocab: Vocabula
     labels = vocab.subset_labels()
     per_tissue = stats[stats["tissue"] != ALL_TISSUES]
     tissues = list(dict.fromkeys(per_tissue["tissue"])) or ["(no pairs)"]
-    compared = [s for s in vocab.subset_ids if per_tissue.loc[per_tissue["subset"] == s, "testable"].any()] or ["(none)"]
+    testable = per_tissue.groupby("subset")["testable"].any()
+    compared = [s for s in vocab.subset_ids if bool(testable.get(s, False))] or ["(none)"]
     patients = list(dict.fromkeys(pairs["patient_id"].astype(str)))
     pcol = {p: TOL_BRIGHT[i % len(TOL_BRIGHT)] for i, p in enumerate(patients)}
     fig, axes = plt.subplots(len(tissues), len(compared), figsize=(1.9 * len(compared) + 0.6, 1.7 * len(tissues) + 0.9),
@@ -226,7 +227,7 @@ def concordance_figure(pairs: pd.DataFrame, stats: pd.DataFrame, vocab: Vocabula
                         ax.axhline(v, color="k", lw=0.7, ls=ls)
                 rho = "ρ n/a" if not np.isfinite(x["spearman_rho"]) else f"ρ {x['spearman_rho']:.2f}"
                 ax.text(0.02, 0.97, f"{rho}, {int(x['n_pairs'])} pairs / {int(x['n_patients'])} pt", fontsize=5,
-                        transform=ax.transAxes, va="top")
+                        transform=ax.transAxes, va="top", bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 0.5})
             else:
                 ax.text(0.5, 0.5, "not compared", fontsize=6, transform=ax.transAxes, ha="center", color="0.5")
             ax.set_title(title, fontsize=7)
