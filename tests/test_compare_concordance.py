@@ -196,3 +196,33 @@ def test_figure_per_tissue_names_left_out_subsets(vocab, tmp_path):
     assert "Double negative" in foot and "CD27 mRNA" in foot
     files = save_figure(fig, tmp_path / "concordance.pdf", ("pdf", "png"))
     assert all(f.stat().st_size > 1000 for f in files)
+
+
+def test_rule_writes_rows_per_tissue_and_the_figure(tmp_path):
+    """``concordance_files`` on two draws from one simulated cohort (sampling noise only): every
+    tissue × vocabulary subset has a row, DN and GC are not compared, and the limits hold the pairs."""
+    from belimap.compare.simulate import counts_from_cohort
+    from belimap.config import ROOT, load_config, validate_config
+    from belimap.flow.pipeline import FlowParams, concordance_files
+    from belimap.simulate.cohort import simulate_cohort
+    from belimap.tables import read_tsv, write_tsv
+
+    cfg = validate_config(load_config(ROOT / "config" / "config.yaml"))
+    cohort = simulate_cohort(cfg)
+    vocab = load_vocabulary(cfg)
+    scrna = counts_from_cohort(cohort, cells_per_sample=3000, seed=1)
+    flow = merge_subsets(counts_from_cohort(cohort, cells_per_sample=3000, seed=2), ABSORBS)
+    write_tsv(scrna, tmp_path / "scrna.tsv")
+    write_tsv(flow, tmp_path / "flow.tsv")
+    out = {k: tmp_path / f"{k}.{ext}" for k, ext in (("table", "tsv"), ("pairs", "tsv"), ("figure", "pdf"))}
+    concordance_files(tmp_path / "flow.tsv", tmp_path / "scrna.tsv", vocab, params=FlowParams.from_config(cfg),
+                      tissues=cfg["tissues"], **out)
+    stats = read_tsv(out["table"])
+    tissues = [t for t in cfg["tissues"] if t in set(scrna["tissue"])]
+    assert list(dict.fromkeys(stats["tissue"])) == [*tissues, ALL_TISSUES]
+    assert len(stats) == (len(tissues) + 1) * len(vocab.subset_ids)
+    left_out = set(stats.loc[stats["testable"].astype(str) == "False", "subset"])
+    assert {"double_negative", "germinal_centre", "plasma_cell"} <= left_out
+    blood = stats[(stats["tissue"] == "blood") & (stats["subset"] == "naive")].iloc[0]
+    assert float(blood["loa_low"]) < 0 < float(blood["loa_high"]) and abs(float(blood["bias"])) < 0.05
+    assert out["figure"].exists() and out["figure"].with_suffix(".png").exists()

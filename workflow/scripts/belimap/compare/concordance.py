@@ -85,7 +85,7 @@ def subset_status(vocab: Vocabulary, gated: list[str], *, absorbs: dict[str, lis
     for s in vocab.subsets:
         if s.id in absorbed:
             testable, note = False, (f"counted inside the flow {absorbed[s.id]} gate (gating strategy absorbs): "
-                                     f"compared as {absorbed[s.id]}")
+                                     f"its scRNA cells are added to {absorbed[s.id]}")
         elif not s.concordance:
             testable, note = False, s.concordance_note
         elif s.id not in gated:
