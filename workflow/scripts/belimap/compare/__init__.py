@@ -1,11 +1,13 @@
 """Comparisons across tissues and timepoints: composition statistics, pseudobulk DE, gene-set scores.
 
 One module per verb: ``stats`` (paired quasi-binomial composition tests), ``pseudobulk`` (counts
-summed per specimen × subset, DESeq2 per subset × tissue), ``scores`` (per-cell gene-set scores)
-and ``simulate`` (composition counts drawn from the cohort model for calibration and power
-studies); ``pipeline`` holds the one call per workflow rule. Figures are in :mod:`belimap.pl.compare`.
+summed per specimen × subset, DESeq2 per subset × tissue), ``scores`` (per-cell gene-set scores),
+``concordance`` (flow vs scRNA fractions per tissue × subset: Spearman, repeated-measures
+Bland–Altman) and ``simulate`` (composition counts drawn from the cohort model for calibration and
+power studies); ``pipeline`` holds the one call per workflow rule. Figures are in :mod:`belimap.pl.compare`.
 """
 
+from belimap.compare.concordance import concordance_table, pair_modalities, repeated_measures_ba, subset_status
 from belimap.compare.pipeline import CompareParams
 from belimap.compare.pseudobulk import PseudobulkParams, differential_expression, pseudobulk
 from belimap.compare.scores import (GeneSet, ScoresParams, read_gene_sets, score_cells, summarise_groups,
@@ -16,7 +18,8 @@ from belimap.compare.stats import (CompositionParams, bh_qvalues, check_composit
 
 __all__ = [
     "CompareParams", "CompositionParams", "GeneSet", "PseudobulkParams", "ScoresParams", "bh_qvalues",
-    "check_composition", "composition_tests", "counts_from_cohort", "differential_expression", "null_overrides",
+    "check_composition", "composition_tests", "concordance_table", "pair_modalities", "repeated_measures_ba",
+    "subset_status", "counts_from_cohort", "differential_expression", "null_overrides",
     "paired_contrasts", "pseudobulk", "read_gene_sets", "score_cells", "simulated_study", "study_tests",
     "summarise_groups", "summarise_scores",
 ]
