@@ -63,7 +63,7 @@ def repertoire_tables(cells: pd.DataFrame, specimens: pd.DataFrame, *, tissues: 
     """Sharing, expansion and isotype tables of the analysed cells of ``cells`` (``results/bcr/cells.tsv``)."""
     analysed = cells[cells["analysed"].astype(str).str.lower().isin(["true", "1"])]
     return {
-        "sharing": sharing_table(analysed, specimens, tissues=tissues, min_cells=params.sharing.min_cells),
+        "sharing": sharing_table(analysed, specimens, tissues=tissues, params=params.sharing),
         "expansion": expansion_table(analysed, specimens, subsets=subsets, breakpoints=params.expansion.breakpoints),
         "isotypes": isotype_table(analysed, specimens, subsets=subsets),
     }
