@@ -57,6 +57,7 @@ class SharingParams:
     ci: float
     expanded_min_cells: int
     depth: int | None
+    depth_fraction: float
     seed: int
 
 
@@ -123,8 +124,10 @@ def sharing_table(cells: pd.DataFrame, specimens: pd.DataFrame, *, tissues: Sequ
     rows. Two rows per pair: ``clones = all`` and ``clones = expanded`` (only clones with at least
     ``params.expanded_min_cells`` cells in the specimen; ``n_cells``/``n_clones``/``n_shared_clones``
     then count those). Raw indices use every cell; the rarefied ones subsample both specimens to
-    ``depth`` cells (``params.depth``, else the pair's smaller specimen) ``params.n_rarefy`` times
-    and give the mean and the central ``params.ci`` interval, expansion judged in the subsample.
+    ``depth`` cells (``params.depth``, else ``params.depth_fraction`` of the pair's smaller specimen)
+    ``params.n_rarefy`` times and give the mean and the central ``params.ci`` interval, expansion
+    judged in the subsample. Below the smaller specimen's size both specimens vary between repeats,
+    so the interval also reflects the smaller specimen's sampling (benchmarks/bcr_sharing.py).
     Pairs where a specimen has fewer than ``params.min_cells`` cells are ``estimable = False`` with
     NaN indices: a handful of synovial B cells cannot tell sharing from chance.
     """
@@ -161,7 +164,7 @@ def _pair_rows(a: pd.Series, b: pd.Series, *, params: SharingParams, seed: int) 
     y = b.reindex(idx, fill_value=0).to_numpy(np.int64)
     n_a, n_b = int(x.sum()), int(y.sum())
     ok = n_a >= params.min_cells and n_b >= params.min_cells
-    depth = params.depth or min(n_a, n_b)
+    depth = params.depth or max(1, int(params.depth_fraction * min(n_a, n_b)))
     sizes = {"all": 1, "expanded": params.expanded_min_cells}
     rare = {}
     if ok and depth <= min(n_a, n_b):
