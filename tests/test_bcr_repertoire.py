@@ -60,7 +60,7 @@ def test_rarefied_columns_and_expanded_rows():
     spec = specimens(["B", "L"], ["blood", "lymph_node"])
     params = bcr.SharingParams(min_cells=10, n_rarefy=50, seed=3)  # depth: half of the lymph node's 20
     out = bcr.sharing_table(cells, spec, tissues=["blood", "lymph_node"], params=params).set_index("clones")
-    assert list(out.columns) == [c for c in bcr.repertoire.SHARING_COLUMNS if c != "clones"]
+    assert list(out.columns) == [c for c in bcr.SHARING_COLUMNS if c != "clones"]
     al, ex = out.loc["all"], out.loc["expanded"]
     assert al["depth"] == 10 and al["n_cells_a"] == 100 and al["jaccard"] == pytest.approx(10 / 70)
     assert al["jaccard_rarefied_lo"] <= al["jaccard_rarefied"] <= al["jaccard_rarefied_hi"]
