@@ -54,7 +54,8 @@ def test_clonotypes_follow_cutoff_v_and_j(tmp_path):
     assert len({clone["LN:LN1-1"], clone["BL:BL2-1"], clone["BL:BL3-1"]}) == 3
     assert cells.loc["LN:LN1-1", "clone_size"] == 3 and cells.loc["LN:LN1-1", "clone_size_sample"] == 2
     assert cells.loc["LN:LN1-1", "clonal_expansion"] == "<= 2" and cells.loc["BL:BL2-1", "clonal_expansion"] == "<= 1"
-    share = bcr.sharing_table(cells.reset_index(), spec, tissues=["blood", "lymph_node"], min_cells=1)
+    share = bcr.sharing_table(cells.reset_index(), spec, tissues=["blood", "lymph_node"],
+                              params=bcr.SharingParams(min_cells=1))
     assert share.loc[0, ["n_clones_a", "n_clones_b", "n_shared_clones"]].tolist() == [3, 1, 1]
     assert share.loc[0, "jaccard"] == pytest.approx(1 / 3)
     strict = bcr.BcrParams.from_config({"bcr": {"clonotypes": {"cutoff": 4}}})  # 5 % apart now too far

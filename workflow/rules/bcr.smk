@@ -55,7 +55,7 @@ rule bcr_tables:
         "logs/bcr/tables.log",
     params:
         specimens=specimens_of("bcr"),
-        cfg=cfg_sections("bcr", "tissues", "resources"),
+        cfg=cfg_sections("seed", "bcr", "tissues", "resources"),
     conda:
         env("bcr")
     script:

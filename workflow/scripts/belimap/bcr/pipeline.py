@@ -63,7 +63,7 @@ def repertoire_tables(cells: pd.DataFrame, specimens: pd.DataFrame, *, tissues: 
     """Sharing, expansion and isotype tables of the analysed cells of ``cells`` (``results/bcr/cells.tsv``)."""
     analysed = cells[cells["analysed"].astype(str).str.lower().isin(["true", "1"])]
     return {
-        "sharing": sharing_table(analysed, specimens, tissues=tissues, min_cells=params.sharing.min_cells),
+        "sharing": sharing_table(analysed, specimens, tissues=tissues, params=params.sharing),
         "expansion": expansion_table(analysed, specimens, subsets=subsets, breakpoints=params.expansion.breakpoints),
         "isotypes": isotype_table(analysed, specimens, subsets=subsets),
     }
@@ -124,5 +124,6 @@ def accuracy_file(sharing_path: str | Path, truth_path: str | Path, *, out: str 
     """Rule ``bcr_accuracy``: estimated vs. simulated clone sharing between tissues (simulated studies)."""
     acc = sharing_accuracy(read_tsv(sharing_path), read_tsv(truth_path))
     write_tsv(acc, out)
-    if len(acc):  # one line in the run's output: the headline number of the demo
-        print(f"max |Jaccard error| = {acc['abs_error_jaccard'].max():.4f} over {len(acc)} tissue pairs", flush=True)
+    for clones, g in acc.groupby("clones", sort=False):  # one line per clone set: the demo's headline numbers
+        print(f"{clones} clones: max |Jaccard error| = {g['abs_error_jaccard'].max():.4f} over {len(g)} tissue pairs",
+              flush=True)

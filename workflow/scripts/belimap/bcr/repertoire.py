@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from belimap.bcr.rarefaction import index_rows, pair_seed, rarefied_indices
 from belimap.params import parameters
 
 if TYPE_CHECKING:
@@ -27,8 +28,12 @@ CELL_COLUMNS = [
     "clonal_expansion", "v_call", "j_call", "c_call", "isotype", "junction_aa", "vj_locus", "vj_v_call",
     "vj_junction_aa",
 ]
-SHARING_COLUMNS = ["patient_id", "timepoint", "tissue_a", "tissue_b", "sample_a", "sample_b", "n_cells_a", "n_cells_b",
-                   "n_clones_a", "n_clones_b", "n_shared_clones", "jaccard", "morisita_horn", "estimable"]
+#: ``results/bcr/sharing.tsv``: one row per patient × timepoint × tissue pair × ``clones`` (``all``, ``expanded``).
+#: ``jaccard``/``morisita_horn`` are the raw indices; ``*_rarefied`` (+ ``_lo``/``_hi``) those at ``depth`` cells.
+SHARING_COLUMNS = ["patient_id", "timepoint", "tissue_a", "tissue_b", "sample_a", "sample_b", "clones", "n_cells_a",
+                   "n_cells_b", "n_clones_a", "n_clones_b", "n_shared_clones", "jaccard", "morisita_horn", "depth",
+                   "jaccard_rarefied", "jaccard_rarefied_lo", "jaccard_rarefied_hi", "morisita_horn_rarefied",
+                   "morisita_horn_rarefied_lo", "morisita_horn_rarefied_hi", "estimable"]
 EXPANSION_KEYS = ["sample_id", "patient_id", "tissue", "timepoint", "subset"]
 ISOTYPE_COLUMNS = ["sample_id", "patient_id", "tissue", "timepoint", "subset", "c_call", "isotype", "n_cells",
                    "n_subset", "fraction"]
@@ -44,9 +49,16 @@ class ExpansionParams:
 
 @parameters("bcr", "sharing")
 class SharingParams:
-    """``bcr.sharing``: analysed cells a specimen needs before its sharing indices mean anything."""
+    """``bcr.sharing``: analysed cells a specimen needs before its sharing indices mean anything, and the
+    rarefaction that makes indices of specimens of different depth comparable (``seed``: the study's)."""
 
     min_cells: int
+    n_rarefy: int
+    ci: float
+    expanded_min_cells: int
+    depth: int | None
+    depth_fraction: float
+    seed: int
 
 
 def isotype_class(c_call: str | float | None) -> str:
@@ -103,15 +115,23 @@ def morisita_horn(a: pd.Series, b: pd.Series) -> float:
     return float(2 * (x * y).sum() / ((dx + dy) * nx * ny))
 
 
-def sharing_table(cells: pd.DataFrame, specimens: pd.DataFrame, *, tissues: Sequence[str], min_cells: int = 10,
-                  clone_col: str = "clone_id") -> pd.DataFrame:
+def sharing_table(cells: pd.DataFrame, specimens: pd.DataFrame, *, tissues: Sequence[str],
+                  params: SharingParams | None = None, clone_col: str = "clone_id") -> pd.DataFrame:
     """Clone sharing between every pair of tissues of one patient at one timepoint (:data:`SHARING_COLUMNS`).
 
     ``cells``: analysed cells with ``sample_id`` and ``clone_col``; ``specimens``: the BCR specimens
     (``sample_id, patient_id, tissue, timepoint``), so a specimen without analysed cells still gives
-    a row. Pairs where a specimen has fewer than ``min_cells`` cells are ``estimable = False`` with
+    rows. Two rows per pair: ``clones = all`` and ``clones = expanded`` (only clones with at least
+    ``params.expanded_min_cells`` cells in the specimen; ``n_cells``/``n_clones``/``n_shared_clones``
+    then count those). Raw indices use every cell; the rarefied ones subsample both specimens to
+    ``depth`` cells (``params.depth``, else ``params.depth_fraction`` of the pair's smaller specimen)
+    ``params.n_rarefy`` times and give the mean and the central ``params.ci`` interval, expansion
+    judged in the subsample. Below the smaller specimen's size both specimens vary between repeats,
+    so the interval also reflects the smaller specimen's sampling (benchmarks/bcr_sharing.py).
+    Pairs where a specimen has fewer than ``params.min_cells`` cells are ``estimable = False`` with
     NaN indices: a handful of synovial B cells cannot tell sharing from chance.
     """
+    params = params or SharingParams()
     cells = cells[cells[clone_col].notna()]
     counts = {sid: g[clone_col].value_counts() for sid, g in cells.groupby("sample_id", observed=True)}
     spec = specimens.drop_duplicates("sample_id").copy()
@@ -122,19 +142,50 @@ def sharing_table(cells: pd.DataFrame, specimens: pd.DataFrame, *, tissues: Sequ
         present = [t for t in tissues if t in by_tissue]
         for ta, tb in itertools.combinations(present, 2):
             sa, sb = by_tissue[ta], by_tissue[tb]
-            a, b = counts.get(sa, pd.Series(dtype=int)), counts.get(sb, pd.Series(dtype=int))
-            ok = a.sum() >= min_cells and b.sum() >= min_cells
-            rows.append({
-                "patient_id": patient, "timepoint": tp, "tissue_a": ta, "tissue_b": tb, "sample_a": sa, "sample_b": sb,
-                "n_cells_a": int(a.sum()), "n_cells_b": int(b.sum()), "n_clones_a": len(a), "n_clones_b": len(b),
-                "n_shared_clones": len(set(a.index) & set(b.index)),
-                "jaccard": jaccard(a, b) if ok else np.nan, "morisita_horn": morisita_horn(a, b) if ok else np.nan,
-                "estimable": ok,
-            })
+            key = {"patient_id": patient, "timepoint": tp, "tissue_a": ta, "tissue_b": tb, "sample_a": sa,
+                   "sample_b": sb}
+            empty = pd.Series(dtype=int)
+            rows += [{**key, **r} for r in _pair_rows(counts.get(sa, empty), counts.get(sb, empty),
+                                                       params=params, seed=pair_seed(params.seed, sa, sb))]
     out = pd.DataFrame(rows, columns=SHARING_COLUMNS)
     tissues = list(tissues)
-    return _order(out, {"tissue_a": tissues, "tissue_b": tissues}, ["patient_id", "timepoint", "tissue_a", "tissue_b"],
-                  specimens)
+    return _order(out, {"tissue_a": tissues, "tissue_b": tissues, "clones": list(CLONE_SETS)},
+                  ["patient_id", "timepoint", "tissue_a", "tissue_b", "clones"], specimens)
+
+
+#: The clone sets of a sharing row: every clone, or clones expanded in their specimen.
+CLONE_SETS = ("all", "expanded")
+
+
+def _pair_rows(a: pd.Series, b: pd.Series, *, params: SharingParams, seed: int) -> list[dict]:
+    """The ``all`` and ``expanded`` rows of one specimen pair (clone -> cells), raw and rarefied."""
+    idx = a.index.union(b.index)
+    x = a.reindex(idx, fill_value=0).to_numpy(np.int64)
+    y = b.reindex(idx, fill_value=0).to_numpy(np.int64)
+    n_a, n_b = int(x.sum()), int(y.sum())
+    ok = n_a >= params.min_cells and n_b >= params.min_cells
+    depth = params.depth or max(1, int(params.depth_fraction * min(n_a, n_b)))
+    sizes = {"all": 1, "expanded": params.expanded_min_cells}
+    rare = {}
+    if ok and depth <= min(n_a, n_b):
+        rare = rarefied_indices(x, y, depth=depth, n_rarefy=params.n_rarefy, ci=params.ci,
+                                min_sizes=tuple(sizes.values()), rng=np.random.default_rng(seed))
+    rows = []
+    for name, k in sizes.items():
+        xa, yb = np.where(x >= k, x, 0), np.where(y >= k, y, 0)
+        jac, mh = index_rows(xa[None], yb[None])
+        r = rare.get(k, {})
+        rows.append({
+            "clones": name, "n_cells_a": int(xa.sum()), "n_cells_b": int(yb.sum()),
+            "n_clones_a": int((xa > 0).sum()), "n_clones_b": int((yb > 0).sum()),
+            "n_shared_clones": int(((xa > 0) & (yb > 0)).sum()),
+            "jaccard": float(jac[0]) if ok else np.nan, "morisita_horn": float(mh[0]) if ok else np.nan,
+            "depth": depth if r else np.nan,
+            **{f"{m}_rarefied{s}": r.get(f"{m}{s}", np.nan) for m in ("jaccard", "morisita_horn")
+               for s in ("", "_lo", "_hi")},
+            "estimable": ok,
+        })
+    return rows
 
 
 def expansion_table(cells: pd.DataFrame, specimens: pd.DataFrame, *, subsets: Sequence[str],
@@ -193,12 +244,13 @@ def _order(df: pd.DataFrame, cats: dict[str, list[str]], by: list[str], specimen
 
 
 def sharing_accuracy(estimated: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
-    """Estimated vs. true sharing per patient × timepoint × tissue pair (estimable rows), with absolute errors.
+    """Estimated vs. true raw sharing per patient × timepoint × tissue pair × clone set (estimable rows), with
+    absolute errors.
 
     ``truth`` is the simulator's ``truth/bcr/sharing.tsv``; the demo reports how closely the clonotype
     definition recovers the true between-tissue sharing.
     """
-    keys = ["patient_id", "timepoint", "tissue_a", "tissue_b"]
+    keys = ["patient_id", "timepoint", "tissue_a", "tissue_b", "clones"]
     est = estimated[estimated["estimable"].astype(str).str.lower().isin(["true", "1"])]
     m = est[keys + ["jaccard", "morisita_horn"]].merge(
         truth[keys + ["jaccard", "morisita_horn"]].astype({"jaccard": float, "morisita_horn": float}),

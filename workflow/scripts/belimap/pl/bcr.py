@@ -26,36 +26,49 @@ MEASURES = {"jaccard": "Jaccard index", "morisita_horn": "Morisita–Horn index"
 
 
 def sharing_heatmaps(sharing: pd.DataFrame, *, tissues: list[str], timepoints: list[str]) -> plt.Figure:
-    """Tissue × tissue clone sharing (mean over patients of estimable pairs); one panel per measure × timepoint."""
+    """Tissue × tissue clone sharing at equal depth: the rarefied index (mean over patients of estimable
+    pairs) with the mean of the patients' rarefaction intervals; one panel per measure × clone set
+    (all, expanded) × timepoint. Rarefied, not raw, because raw indices track sampling depth."""
     tps = [t for t in timepoints if t in set(sharing["timepoint"].astype(str))] or timepoints[:1]
     present = [t for t in tissues if t in set(sharing["tissue_a"]) | set(sharing["tissue_b"])] or tissues
     n = len(present)
-    fig, axes = plt.subplots(len(MEASURES), len(tps), figsize=(1.0 + 1.9 * len(tps), 1.2 + 1.8 * len(MEASURES)),
+    clone_sets = [c for c in ("all", "expanded") if c in set(sharing["clones"].astype(str))] or ["all"]
+    panels = [(m, c) for m in MEASURES for c in clone_sets]
+    fig, axes = plt.subplots(len(panels), len(tps), figsize=(1.4 + 2.6 * len(tps), 1.2 + 2.2 * len(panels)),
                              squeeze=False, constrained_layout=True)
     ok = sharing[sharing["estimable"].astype(str).str.lower().isin(["true", "1"])]
-    for r, (measure, label) in enumerate(MEASURES.items()):
-        vmax = max(float(np.nanmax(ok[measure])) if len(ok) else 0.0, 1e-3)
+    for r, (measure, clones) in enumerate(panels):
+        col = f"{measure}_rarefied"
+        rows = ok[(ok["clones"].astype(str) == clones) & ok[col].notna()]
+        vmax = max(float(np.nanmax(rows[col])) if len(rows) else 0.0, 1e-3)
         for c, tp in enumerate(tps):
             ax = axes[r, c]
-            mat, cnt = np.full((n, n), np.nan), np.zeros((n, n), dtype=int)
-            sub = ok[ok["timepoint"].astype(str) == tp]
+            mat, lo, hi = np.full((n, n), np.nan), np.full((n, n), np.nan), np.full((n, n), np.nan)
+            cnt = np.zeros((n, n), dtype=int)
+            sub = rows[rows["timepoint"].astype(str) == tp]
             for (ta, tb), g in sub.groupby(["tissue_a", "tissue_b"]):
                 if ta in present and tb in present:
                     i, j = present.index(ta), present.index(tb)
-                    mat[i, j] = mat[j, i] = g[measure].mean()
+                    mat[i, j] = mat[j, i] = g[col].mean()
+                    lo[i, j] = lo[j, i] = g[f"{col}_lo"].mean()
+                    hi[i, j] = hi[j, i] = g[f"{col}_hi"].mean()
                     cnt[i, j] = cnt[j, i] = len(g)
             im = ax.imshow(np.ma.masked_invalid(mat), cmap="viridis", vmin=0, vmax=vmax)
             for i in range(n):
                 for j in range(n):
                     if i != j and not np.isnan(mat[i, j]):
-                        ax.text(j, i, f"{mat[i, j]:.2f}\nn={cnt[i, j]}", ha="center", va="center", fontsize=6,
+                        ax.text(j, i, f"{mat[i, j]:.2f}\n[{lo[i, j]:.2f}–{hi[i, j]:.2f}]\nn={cnt[i, j]}",
+                                ha="center", va="center", fontsize=5,
                                 color="white" if mat[i, j] < 0.6 * vmax else "black")
             ax.set_xticks(range(n), [t.replace("_", " ") for t in present], rotation=45, ha="right")
             ax.set_yticks(range(n), [t.replace("_", " ") for t in present])
             ax.set_title(f"{tp}" if r == 0 else "")
+            if c == 0:
+                ax.set_ylabel(f"{clones} clones")
             if c == len(tps) - 1:
-                fig.colorbar(im, ax=ax, shrink=0.8, label=f"{label} (mean over patients)")
-    fig.suptitle("Clone sharing between tissues (n = patients with both specimens estimable)")
+                fig.colorbar(im, ax=ax, shrink=0.8, label=f"{MEASURES[measure]}, rarefied\n(mean over patients)")
+    fig.suptitle("Clone sharing between tissues at equal depth\n(rarefied mean [mean interval]; "
+                 "n = patients with both specimens estimable)")
     return fig
 
 

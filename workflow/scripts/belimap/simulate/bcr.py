@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from belimap.bcr.repertoire import sharing_table
+from belimap.bcr.repertoire import SharingParams, sharing_table
 from belimap.errors import BelimapError
 from belimap.tables import atomic_path, read_table, write_tsv
 from belimap.simulate.cohort import Cohort, sample_sheet
@@ -284,4 +284,5 @@ def true_sharing(truth: pd.DataFrame, cohort: Cohort) -> pd.DataFrame:
     """
     obs = truth[truth["observable"].astype(bool)]
     spec = cohort.specimens[cohort.specimens["sample_id"].isin(truth["sample_id"])]
-    return sharing_table(obs, spec, tissues=list(cohort.params["design"]), min_cells=1)
+    params = SharingParams.from_config({"seed": cohort.params["seed"], "bcr": {"sharing": {"min_cells": 1}}})
+    return sharing_table(obs, spec, tissues=list(cohort.params["design"]), params=params)
