@@ -9,8 +9,9 @@ from belimap.composition import COMPOSITION_COLUMNS, LINEAGE_COLUMNS
 
 
 ISSUE_11 = ("issue 11 open: on the simulator that does not share the annotator's markers, the marker annotator "
-            "misses the targets (2-patient study, min_margin 0.5: lineage macro-F1 0.76-0.77, B-subset macro-F1 0.13-0.19, "
-            "unassigned 58-66 %, fraction MAE 0.09-0.12)")
+            "misses the targets (2-patient study, min_margin 0.05: lineage macro-F1 0.73 (QC removes 12 % of healthy "
+            "singlets), B-subset macro-F1 0.53, unassigned 11 %; a logistic regression trained on another cohort's "
+            "truth over the same marker genes reaches 0.68)")
 
 
 @pytest.fixture(scope="module")
@@ -21,9 +22,9 @@ def scores(annotated_study) -> dict:
 def test_annotation_beats_chance_over_every_truth_cell(scores):
     """Scored over all truth cells (QC removals and unassigned count as misses): floors of the honest simulator,
     so a broken annotator (random or all-one labels) fails; 8 subsets give a chance macro-F1 near 0.12."""
-    assert scores["lineage_macro_f1"] >= 0.60
-    assert scores["bcell_subset_macro_f1_conditioned"] >= 0.18
-    assert 0 < scores["unassigned_share"] < 0.9
+    assert scores["lineage_macro_f1"] >= 0.65
+    assert scores["bcell_subset_macro_f1"] >= 0.40 and scores["bcell_subset_macro_f1_conditioned"] >= 0.50
+    assert 0 < scores["unassigned_share"] < 0.25
     assert scores["doublets_removed"] > 0.15
 
 
