@@ -121,9 +121,11 @@ def _fit_paired_logit(data: pd.DataFrame, X: pd.DataFrame, params: CompositionPa
     comes from the spread between patients, so it carries the biological specimen-to-specimen
     variation whatever a specimen's cell number (with two groups: the paired t-test on logit
     proportions). With few cells (synovium) the logits are discrete and a few tied values would
-    claim a precise effect, so the variance is moderated toward the binomial sampling variance of
-    an empirical logit (mean of ``1/(k + c) + 1/(n - k + c)``) with the weight of one residual
-    degree of freedom; t keeps the residual df. Calibrated in ``benchmarks/composition_calibration.py``
+    claim a precise effect, so a residual variance below the binomial sampling variance of an
+    empirical logit (mean of ``1/(k + c) + 1/(n - k + c)``, a lower bound of the true variance) is
+    moderated up toward it with the weight of one residual degree of freedom; it is never moved
+    down (moderating down toward a lower bound runs anticonservative when biological variation
+    dominates), and t keeps the residual df. Calibrated in ``benchmarks/composition_calibration.py``
     (a hard floor at the sampling variance ran conservative and halved the power for rare subsets).
     """
     k, n = data["k"].to_numpy(float), data["n"].to_numpy(float)
@@ -131,7 +133,7 @@ def _fit_paired_logit(data: pd.DataFrame, X: pd.DataFrame, params: CompositionPa
     sampling = float(np.mean(1.0 / (k + params.pseudocount) + 1.0 / (n - k + params.pseudocount)))
     model = sm.OLS(y, X.to_numpy())
     first = model.fit()
-    scale = (first.df_resid * float(first.scale) + sampling) / (first.df_resid + 1.0)
+    scale = max(float(first.scale), (first.df_resid * float(first.scale) + sampling) / (first.df_resid + 1.0))
     res = model.fit(cov_type="fixed scale", cov_kwds={"scale": scale}, use_t=True)
     if not np.all(np.isfinite(res.params)):
         return None, "model did not converge"
