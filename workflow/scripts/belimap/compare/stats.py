@@ -1,18 +1,25 @@
 """Composition statistics: tissue differences at baseline and treatment effects, paired within patient.
 
-For each B subset we fit a binomial GLM of the subset's cell count out of the specimen's B-lineage
-cells, ``logit(p) ~ patient + group`` (``group`` = tissue at baseline, or timepoint within one
-tissue), so every contrast is a within-patient comparison and the count (not only the fraction) of
-every specimen sets its weight. Specimen-to-specimen variation beyond binomial sampling
-(overdispersion) is absorbed quasi-likelihood style: the dispersion is the Pearson χ²/df (floored at
-1, the binomial variance) and contrasts are tested with Student's t on the residual df. With 4-10
-patients a GLMM's patient variance or a beta-binomial's overdispersion are poorly identified and
-their Wald tests run anticonservative; the fixed-patient quasi-binomial model is the paired t-test's
-count-aware relative and is calibrated here (``benchmarks/composition_calibration.py``).
+For each B subset, the subset's cell count ``k`` out of the specimen's B-lineage cells ``n`` is
+modelled on ``patient + group`` (``group`` = tissue at baseline, or timepoint within one tissue), so
+every contrast is a within-patient comparison. Two methods (``compare.composition.method``):
+
+- ``quasibinomial``: binomial GLM ``logit(p) ~ patient + group`` with Pearson dispersion (floored
+  at 1) and Student's t on the residual df. Its variance φ·n·p(1−p) weighs specimens by their
+  cells, so at realistic between-specimen variation (Dirichlet concentration 20-50) the specimens
+  with many cells dominate and one φ mixes specimens of ~40 and ~600 B cells: it runs
+  anticonservative (issue 14).
+- ``paired_logit``: propeller's idea with patient as the pairing unit, least squares of the
+  empirical logit, every specimen weighted equally, so the variance is the between-patient spread
+  of within-patient differences. With 4-10 patients a GLMM's patient variance or a beta-binomial's
+  overdispersion are poorly identified and their Wald tests run anticonservative; this fixed-patient
+  model needs neither and is calibrated at concentrations 20, 50 and 300
+  (``benchmarks/composition_calibration.py``).
 
 Sparse compartments: a pseudocount keeps empty groups finite (shrinking toward no effect), and a
 contrast with too few patients, too few cells of the subset, or a subset the vocabulary does not
-expect in that tissue is returned as an explicit "not testable" row with the reason.
+expect in that tissue is returned as an explicit "not testable" row with the reason. q-values:
+Benjamini-Hochberg within each family of ``compare.composition.bh_scope``, named in ``bh_scope``.
 """
 
 from __future__ import annotations
