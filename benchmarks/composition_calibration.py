@@ -22,9 +22,16 @@ Pipeline labels (``--table results/scrna/composition.tsv``, a table the pipeline
 studies by permuting, within each patient, the timepoint labels of one tissue's specimens and the
 tissue labels of the baseline specimens; real effects are destroyed, real overdispersion is kept.
 
-Measured 2026-12-03 (100 null and 50 power studies per concentration, seed 1000, 1500 cells per
-specimen, bh_scope modality; 352 s on 2 shared cores):
-  see the table in the commit message / config/README.md#compare
+Measured 2026-12-03 (defaults: 100 null and 50 power studies per concentration, seed 1000, 1500
+cells per specimen, BH family modality=scrna; 597 s on 2 cores shared with other work):
+  conc. method         mean FDP  p<0.05 | power: transitional  naive  unsw. mem.  sw. mem.  plasmablast
+  20    quasibinomial  0.090     0.078  |        0.00          0.24   0.14        0.16      0.04
+  20    paired_logit   0.020     0.043  |        0.04          0.10   0.12        0.10      0.00
+  50    quasibinomial  0.040     0.057  |        0.06          0.46   0.32        0.52      0.00
+  50    paired_logit   0.030     0.044  |        0.12          0.42   0.20        0.46      0.02
+  300   quasibinomial  0.000     0.037  |        0.30          0.98   0.68        0.98      0.00
+  300   paired_logit   0.000     0.038  |        0.30          0.90   0.62        0.94      0.02
+paired_logit holds mean FDP <= 0.05 at every concentration (the default); quasibinomial does not at 20.
 
     .venv/bin/python benchmarks/composition_calibration.py [--null-sims 100] [--power-sims 50] [--seed 1000]
         [--concentrations 20 50 300] [--methods quasibinomial paired_logit] [--table composition.tsv]

@@ -1,6 +1,6 @@
 """Comparisons across tissues and timepoints: composition statistics, pseudobulk DE, gene-set scores.
 
-One module per verb: ``stats`` (paired quasi-binomial composition tests), ``pseudobulk`` (counts
+One module per verb: ``stats`` (paired composition tests: paired logit or quasi-binomial), ``absolute`` (paired NB tests of flow cells/µL), ``pseudobulk`` (counts
 summed per specimen × subset, DESeq2 per subset × tissue), ``scores`` (per-cell gene-set scores)
 and ``simulate`` (composition counts drawn from the cohort model for calibration and power
 studies); ``pipeline`` holds the one call per workflow rule. Figures are in :mod:`belimap.pl.compare`.

@@ -87,7 +87,7 @@ def _not_testable(base: dict, note: str) -> dict:
             "df": np.nan, "p_value": np.nan, "testable": False, "note": note}
 
 
-def _design(data: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+def patient_design(data: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
     """Indicator design ``patient + group`` (first group = reference); empty columns dropped."""
     patients = sorted(data["patient_id"].unique())
     X = pd.DataFrame(0.0, index=data.index, columns=[f"patient:{p}" for p in patients]
@@ -155,7 +155,7 @@ def _fit(data: pd.DataFrame, levels: list[str], params: CompositionParams) -> tu
     """Fit ``patient + group`` with ``params.method``; return (result, coefficient names, note)."""
     if params.method not in METHODS:
         raise BelimapError(f"config compare.composition.method: '{params.method}'; expected one of {', '.join(METHODS)}")
-    X = _design(data, levels)
+    X = patient_design(data, levels)
     if len(data) - X.shape[1] < 1:
         return None, list(X.columns), "no residual degrees of freedom to estimate the dispersion"
     res, note = METHODS[params.method](data, X, params)
