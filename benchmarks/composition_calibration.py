@@ -136,7 +136,7 @@ def main() -> None:
     ap.add_argument("--null-sims", type=int, default=100, help="null studies per concentration (>= 50)")
     ap.add_argument("--power-sims", type=int, default=50, help="power studies per concentration")
     ap.add_argument("--seed", type=int, default=1000)
-    ap.add_argument("--concentrations", type=float, nargs="+", default=[20, 50, 300],
+    ap.add_argument("--concentrations", type=float, nargs="*", default=[20, 50, 300],
                     help="simulate.variation.specimen_concentration values (profile: 300)")
     ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     ap.add_argument("--cells", type=int, default=None, help="cells per specimen before QC (default: the config's)")
