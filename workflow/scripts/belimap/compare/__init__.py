@@ -2,8 +2,9 @@
 
 One module per verb: ``stats`` (paired composition tests: paired logit or quasi-binomial),
 ``absolute`` (paired NB tests of flow cells/µL), ``pseudobulk`` (counts summed per specimen ×
-subset, DESeq2 per subset × tissue), ``scores`` (per-cell gene-set scores) and ``simulate`` (composition counts drawn from the cohort model for calibration and power
-studies); ``pipeline`` holds the one call per workflow rule. Figures are in :mod:`belimap.pl.compare`.
+subset, DESeq2 per subset × tissue), ``scores`` (per-cell gene-set scores) and ``simulate``
+(composition counts drawn from the cohort model for calibration and power studies); ``pipeline``
+holds the one call per workflow rule. Figures are in :mod:`belimap.pl.compare`.
 """
 
 from belimap.compare.absolute import absolute_tests, specimen_volumes
