@@ -96,3 +96,21 @@ def test_absolute_tests_table(vocab):
 def test_no_counts_column_refused():
     with pytest.raises(BelimapError, match="cells_per_ul"):
         specimen_volumes(pd.DataFrame({"sample_id": ["a"], "count": [1]}))
+
+
+def test_rule_writes_absolute_table(vocab, tmp_path):
+    """Rule compare_absolute's call: the flow tables and the share tests on disk -> absolute_tests.tsv."""
+    from belimap.compare.pipeline import CompareParams, absolute_tests_file
+    from belimap.tables import read_tsv, write_tsv
+
+    comp, counts = _flow_tables(vocab, np.random.default_rng(4))
+    shares = composition_tests(comp, vocab, tissues=["blood", "lymph_node"], timepoints=["baseline", "week12"],
+                               params=CompositionParams(), modality="flow")
+    for name, t in (("comp", comp), ("counts", counts), ("tests", shares)):
+        write_tsv(t, tmp_path / f"{name}.tsv")
+    absolute_tests_file(tmp_path / "comp.tsv", tmp_path / "counts.tsv", tmp_path / "tests.tsv", vocab,
+                        params=CompareParams(), tissues=["blood", "lymph_node"], timepoints=["baseline", "week12"],
+                        out=tmp_path / "out.tsv")
+    out = read_tsv(tmp_path / "out.tsv")
+    assert list(out.columns) == ABSOLUTE_COLUMNS and (out["subset"] == ALL_B).sum() == 1
+    assert out["log_odds_ratio_share"].notna().any()
