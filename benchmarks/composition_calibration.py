@@ -33,6 +33,8 @@ cells per specimen, BH family modality=scrna; 597 s on 2 cores shared with other
   300   quasibinomial  0.000     0.037  |        0.30          0.98   0.68        0.98      0.00
   300   paired_logit   0.000     0.038  |        0.30          0.90   0.62        0.94      0.02
 paired_logit holds mean FDP <= 0.05 at every concentration (the default); quasibinomial does not at 20.
+--table on one simulated demo-effects study (concentration 50, 100 shuffles, 167 s): mean FDP
+0.050 quasibinomial, 0.040 paired_logit; p<0.05 rate 0.048, 0.037.
 
     .venv/bin/python benchmarks/composition_calibration.py [--null-sims 100] [--power-sims 50] [--seed 1000]
         [--concentrations 20 50 300] [--methods quasibinomial paired_logit] [--table composition.tsv]
