@@ -24,7 +24,7 @@ rows) and, in a second copy, the tissue labels of the baseline specimens (tissue
 are destroyed, the table's own overdispersion is kept (BH per comparison).
 
 Measured 2026-12-03 (defaults: 100 null and 50 power studies per concentration, seed 1000, 1500
-cells per specimen, BH family modality=scrna; 597 s on 2 cores shared with other work):
+cells per specimen, BH family modality=scrna; 456-597 s on 2 cores shared with other work):
   conc. method         mean FDP  p<0.05 | power: transitional  naive  unsw. mem.  sw. mem.  plasmablast
   20    quasibinomial  0.090     0.078  |        0.00          0.24   0.14        0.16      0.04
   20    paired_logit   0.020     0.043  |        0.04          0.10   0.12        0.10      0.00
