@@ -158,6 +158,7 @@ def final_outputs():
     modalities = [m for m in ("scrna", "flow") if samples_of(m)]
     if modalities:
         out += ["results/compare/composition_tests.tsv"]
+        out += ["results/compare/absolute_tests.tsv"] if "flow" in modalities else []
         out += expand("results/compare/figures/composition_{fig}_{modality}.png", fig=["forest", "heatmap", "paired"],
                       modality=modalities)
     if scrna:

@@ -39,6 +39,29 @@ rule compare_composition:
         "../scripts/compare_composition.py"
 
 
+rule compare_absolute:
+    input:
+        composition="results/flow/composition.tsv",
+        counts="results/flow/counts.tsv",
+        tests="results/compare/composition_tests.tsv",
+        vocab=VOCAB,
+    output:
+        report(
+            "results/compare/absolute_tests.tsv",
+            caption="../report/compare_absolute_tests.rst",
+            category="Comparison",
+            subcategory="Composition",
+        ),
+    log:
+        "logs/compare/absolute.log",
+    params:
+        cfg=cfg_sections("seed", "tissues", "timepoints", "resources", "compare"),
+    conda:
+        env("compare")
+    script:
+        "../scripts/compare_absolute.py"
+
+
 rule compare_composition_figures:
     input:
         figure_settings=FIGURE_SETTINGS,

@@ -46,6 +46,17 @@ def composition_tests_file(tables: dict[str, str | Path], vocab: Vocabulary, *, 
     write_tsv(study_tests(comps, vocab, tissues=tissues, timepoints=timepoints, params=params.composition), out)
 
 
+def absolute_tests_file(composition: str | Path, counts: str | Path, tests: str | Path, vocab: Vocabulary, *,
+                        params: CompareParams, tissues: list[str], timepoints: list[str], out: str | Path) -> None:
+    """Rule ``compare_absolute``: flow composition + gate counts with cells/µL → paired NB tests of
+    absolute counts, each beside the share test of the same contrast (``tests``)."""
+    from belimap.compare.absolute import absolute_tests
+
+    comp = read_composition(composition, "flow composition table")
+    write_tsv(absolute_tests(comp, read_tsv(counts), vocab, tissues=tissues, timepoints=timepoints,
+                             params=params.composition, shares=read_tsv(tests)), out)
+
+
 def composition_figure_files(tests: str | Path, composition: str | Path, vocab: Vocabulary, *, modality: str,
                              params: CompareParams, tissues: list[str], timepoints: list[str], forest: str | Path,
                              heatmap: str | Path, paired: str | Path) -> None:

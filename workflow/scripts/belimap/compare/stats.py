@@ -1,25 +1,31 @@
 """Composition statistics: tissue differences at baseline and treatment effects, paired within patient.
 
-For each B subset we fit a binomial GLM of the subset's cell count out of the specimen's B-lineage
-cells, ``logit(p) ~ patient + group`` (``group`` = tissue at baseline, or timepoint within one
-tissue), so every contrast is a within-patient comparison and the count (not only the fraction) of
-every specimen sets its weight. Specimen-to-specimen variation beyond binomial sampling
-(overdispersion) is absorbed quasi-likelihood style: the dispersion is the Pearson χ²/df (floored at
-1, the binomial variance) and contrasts are tested with Student's t on the residual df. With 4-10
-patients a GLMM's patient variance or a beta-binomial's overdispersion are poorly identified and
-their Wald tests run anticonservative; the fixed-patient quasi-binomial model is the paired t-test's
-count-aware relative and is calibrated here (``benchmarks/composition_calibration.py``).
+For each B subset, the subset's cell count ``k`` out of the specimen's B-lineage cells ``n`` is
+modelled on ``patient + group`` (``group`` = tissue at baseline, or timepoint within one tissue), so
+every contrast is a within-patient comparison. Two methods (``compare.composition.method``):
+
+- ``quasibinomial``: binomial GLM ``logit(p) ~ patient + group`` with Pearson dispersion (floored
+  at 1) and Student's t on the residual df. Its variance φ·n·p(1−p) weighs specimens by their
+  cells, so at realistic between-specimen variation (Dirichlet concentration 20-50) the specimens
+  with many cells dominate and one φ mixes specimens of ~40 and ~600 B cells: it runs
+  anticonservative (issue 14).
+- ``paired_logit``: propeller's idea with patient as the pairing unit, least squares of the
+  empirical logit, every specimen weighted equally, so the variance is the between-patient spread
+  of within-patient differences. With 4-10 patients a GLMM's patient variance or a beta-binomial's
+  overdispersion are poorly identified and their Wald tests run anticonservative; this fixed-patient
+  model needs neither and is calibrated at concentrations 20, 50 and 300
+  (``benchmarks/composition_calibration.py``).
 
 Sparse compartments: a pseudocount keeps empty groups finite (shrinking toward no effect), and a
 contrast with too few patients, too few cells of the subset, or a subset the vocabulary does not
-expect in that tissue is returned as an explicit "not testable" row with the reason.
+expect in that tissue is returned as an explicit "not testable" row with the reason. q-values:
+Benjamini-Hochberg within each family of ``compare.composition.bh_scope``, named in ``bh_scope``.
 """
 
 from __future__ import annotations
 
 import itertools
 import warnings
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,14 +37,13 @@ from belimap.errors import BelimapError
 from belimap.params import parameters
 from belimap.vocab import Vocabulary
 
-if TYPE_CHECKING:
-    from statsmodels.genmod.generalized_linear_model import GLMResultsWrapper
-
 TEST_COLUMNS = [
-    "modality", "comparison", "tissue", "timepoint", "reference", "subset", "n_patients", "n_specimens",
+    "modality", "method", "comparison", "tissue", "timepoint", "reference", "subset", "n_patients", "n_specimens",
     "cells_reference", "cells_test", "fraction_reference", "fraction_test", "log_odds_ratio", "ci_low",
-    "ci_high", "dispersion", "df", "p_value", "q_value", "testable", "note",
+    "ci_high", "dispersion", "df", "p_value", "q_value", "bh_scope", "testable", "note",
 ]
+#: ``compare.composition.bh_scope`` -> the columns whose values make one Benjamini-Hochberg family.
+BH_SCOPES = {"modality": ("modality",), "comparison": ("modality", "comparison")}
 
 
 @parameters("compare", "composition")
@@ -51,6 +56,8 @@ class CompositionParams:
     pseudocount: float
     ci: float
     fdr: float
+    method: str
+    bh_scope: str
 
 
 def check_composition(comp: pd.DataFrame, *, where: str = "composition table") -> pd.DataFrame:
@@ -80,8 +87,8 @@ def _not_testable(base: dict, note: str) -> dict:
             "df": np.nan, "p_value": np.nan, "testable": False, "note": note}
 
 
-def _fit(data: pd.DataFrame, levels: list[str], params: CompositionParams) -> tuple[GLMResultsWrapper | None, list[str], str]:
-    """Fit ``logit(k/n) ~ patient + group`` (quasi-binomial); return (result, coefficient names, note)."""
+def patient_design(data: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """Indicator design ``patient + group`` (first group = reference); empty columns dropped."""
     patients = sorted(data["patient_id"].unique())
     X = pd.DataFrame(0.0, index=data.index, columns=[f"patient:{p}" for p in patients]
                      + [f"group:{g}" for g in levels[1:]])
@@ -89,12 +96,14 @@ def _fit(data: pd.DataFrame, levels: list[str], params: CompositionParams) -> tu
         X.loc[data["patient_id"] == p, f"patient:{p}"] = 1.0
     for g in levels[1:]:
         X.loc[data["group"] == g, f"group:{g}"] = 1.0
-    X = X.loc[:, X.any(axis=0)]
+    return X.loc[:, X.any(axis=0)]
+
+
+def _fit_quasibinomial(data: pd.DataFrame, X: pd.DataFrame, params: CompositionParams) -> tuple[object | None, str]:
+    """``logit(k/n) ~ patient + group``, binomial GLM with Pearson dispersion (floored at 1)."""
     k = data["k"].to_numpy(float) + params.pseudocount
     rest = (data["n"] - data["k"]).to_numpy(float) + params.pseudocount
     df_resid = len(data) - X.shape[1]
-    if df_resid < 1:
-        return None, list(X.columns), "no residual degrees of freedom to estimate the dispersion"
     model = sm.GLM(np.column_stack([k, rest]), X.to_numpy(), family=sm.families.Binomial())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -103,8 +112,70 @@ def _fit(data: pd.DataFrame, levels: list[str], params: CompositionParams) -> tu
         phi = max(1.0, float(first.pearson_chi2) / df_resid)
         res = model.fit(scale=phi, use_t=True)
     if not np.all(np.isfinite(res.params)):
-        return None, list(X.columns), "model did not converge"
-    return res, list(X.columns), ""
+        return None, "model did not converge"
+    return res, ""
+
+
+def empirical_logit(k: np.ndarray, n: np.ndarray, pseudocount: float) -> np.ndarray:
+    """``log((k + c) / (n - k + c))``: the specimen's log odds of the subset, finite at k = 0 and k = n."""
+    return np.log((k + pseudocount) / (n - k + pseudocount))
+
+
+def _fit_paired_logit(data: pd.DataFrame, X: pd.DataFrame, params: CompositionParams) -> tuple[object | None, str]:
+    """``empirical logit ~ patient + group`` by least squares, every specimen weighted equally.
+
+    Propeller's idea (Phipson et al. 2022) with patient as the pairing unit: the residual variance
+    comes from the spread between patients, so it carries the biological specimen-to-specimen
+    variation whatever a specimen's cell number (with two groups: the paired t-test on logit
+    proportions). With few cells (synovium) the logits are discrete and a few tied values would
+    claim a precise effect, so a residual variance below the binomial sampling variance of an
+    empirical logit (mean of ``1/(k + c) + 1/(n - k + c)``, a lower bound of the true variance) is
+    moderated up toward it with the weight of one residual degree of freedom; it is never moved
+    down (moderating down toward a lower bound runs anticonservative when biological variation
+    dominates), and t keeps the residual df. Calibrated in ``benchmarks/composition_calibration.py``
+    (a hard floor at the sampling variance ran conservative and halved the power for rare subsets).
+    """
+    k, n = data["k"].to_numpy(float), data["n"].to_numpy(float)
+    y = empirical_logit(k, n, params.pseudocount)
+    sampling = float(np.mean(1.0 / (k + params.pseudocount) + 1.0 / (n - k + params.pseudocount)))
+    model = sm.OLS(y, X.to_numpy())
+    first = model.fit()
+    scale = max(float(first.scale), (first.df_resid * float(first.scale) + sampling) / (first.df_resid + 1.0))
+    res = model.fit(cov_type="fixed scale", cov_kwds={"scale": scale}, use_t=True)
+    if not np.all(np.isfinite(res.params)):
+        return None, "model did not converge"
+    return res, ""
+
+
+#: ``compare.composition.method`` -> fit of one subset's counts over a design matrix.
+METHODS = {"quasibinomial": _fit_quasibinomial, "paired_logit": _fit_paired_logit}
+
+
+def _fit(data: pd.DataFrame, levels: list[str], params: CompositionParams) -> tuple[object | None, list[str], str]:
+    """Fit ``patient + group`` with ``params.method``; return (result, coefficient names, note)."""
+    if params.method not in METHODS:
+        raise BelimapError(f"config compare.composition.method: '{params.method}'; expected one of {', '.join(METHODS)}")
+    X = patient_design(data, levels)
+    if len(data) - X.shape[1] < 1:
+        return None, list(X.columns), "no residual degrees of freedom to estimate the dispersion"
+    res, note = METHODS[params.method](data, X, params)
+    return res, list(X.columns), note
+
+
+def group_fraction(g: pd.DataFrame, params: CompositionParams) -> float:
+    """The subset's share in one group's specimens, weighted as the method weights them.
+
+    ``quasibinomial`` weighs specimens by their cells, so the share is pooled (sum of ``k`` over
+    sum of ``n``); ``paired_logit`` weighs specimens equally on the logit scale, so the share is the
+    inverse logit of the mean empirical logit (and ``fraction_test`` vs ``fraction_reference`` on
+    the logit scale is the effect beside them).
+    """
+    if g.empty:
+        return np.nan
+    k, n = g["k"].to_numpy(float), g["n"].to_numpy(float)
+    if params.method == "paired_logit":
+        return float(1.0 / (1.0 + np.exp(-empirical_logit(k, n, params.pseudocount).mean())))
+    return float(k.sum() / n.sum())
 
 
 def paired_contrasts(
@@ -128,8 +199,7 @@ def paired_contrasts(
         r, t = sub[sub["group"] == ref], sub[sub["group"] == test]
         base = {"reference": ref, "test": test, "n_patients": len(both), "n_specimens": len(sub),
                 "cells_reference": int(r["k"].sum()), "cells_test": int(t["k"].sum()),
-                "fraction_reference": float((r["k"] / r["n"]).mean()) if len(r) else np.nan,
-                "fraction_test": float((t["k"] / t["n"]).mean()) if len(t) else np.nan}
+                "fraction_reference": group_fraction(r, params), "fraction_test": group_fraction(t, params)}
         if len(both) < params.min_pairs:
             out.append(_not_testable(base, f"{len(both)} patient(s) measured in both groups (< min_pairs {params.min_pairs})"))
             continue
@@ -193,7 +263,7 @@ def composition_tests(
                 continue
             for r in paired_contrasts(in_t, levels=timepoints, pairs=[(baseline, tp) for tp in later], params=params):
                 rows.append({**r, "comparison": "treatment", "tissue": tissue, "timepoint": r.pop("test"), "subset": subset})
-    out = pd.DataFrame(rows, columns=[c for c in TEST_COLUMNS if c not in ("modality", "q_value")])
+    out = pd.DataFrame(rows, columns=[c for c in TEST_COLUMNS if c not in ("modality", "method", "q_value", "bh_scope")])
     if out.empty:
         return pd.DataFrame(columns=TEST_COLUMNS)
     # Structural zeros: a subset the vocabulary confines to other tissues is not compared there.
@@ -205,8 +275,9 @@ def composition_tests(
             out.loc[i, "testable"] = False
             out.loc[i, "note"] = f"subset not expected in {', '.join(absent)} (resources/bcell_subsets.yaml tissues)"
     out["modality"] = modality
-    out["q_value"] = bh_qvalues(out["p_value"].where(out["testable"].astype(bool)))
+    out["method"] = params.method
     out["testable"] = out["testable"].astype(bool)
+    out["q_value"], out["bh_scope"] = bh_families(out, scope=params.bh_scope)
     order = {"tissue": 0, "treatment": 1}
     out = out.assign(_c=out["comparison"].map(order), _t=out["tissue"].map(tissues.index),
                      _p=out["timepoint"].map(timepoints.index), _s=out["subset"].map(vocab.subset_ids.index))
@@ -221,6 +292,20 @@ def bh_qvalues(p: pd.Series) -> pd.Series:
     if ok.any():
         q[ok] = multipletests(p[ok].to_numpy(float), method="fdr_bh")[1]
     return q
+
+
+def bh_families(tests: pd.DataFrame, *, scope: str) -> tuple[pd.Series, pd.Series]:
+    """q-values with one BH family per value of ``BH_SCOPES[scope]`` over testable rows, and each
+    row's family named as ``column=value`` pairs (``modality=scrna,comparison=treatment``)."""
+    if scope not in BH_SCOPES:
+        raise BelimapError(f"config compare.composition.bh_scope: '{scope}'; expected one of {', '.join(BH_SCOPES)}")
+    cols = list(BH_SCOPES[scope])
+    name = tests[cols].astype(str).apply(lambda r: ",".join(f"{c}={v}" for c, v in zip(cols, r, strict=True)), axis=1)
+    q = pd.Series(np.nan, index=tests.index, dtype=float)
+    p = tests["p_value"].where(tests["testable"])
+    for _, idx in name.groupby(name).groups.items():
+        q[idx] = bh_qvalues(p[idx])
+    return q, name
 
 
 def study_tests(tables: dict[str, pd.DataFrame], vocab: Vocabulary, *, tissues: list[str], timepoints: list[str],

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from importlib import metadata
 
+#: ``compare.composition.method`` in the methods' words.
+COMPOSITION_MODELS = {
+    "paired_logit": "a linear model of each specimen's empirical logit of the subset's share of B-lineage cells, "
+                    "logit ~ patient + group, every specimen weighted equally as in propeller",
+    "quasibinomial": "a quasi-binomial GLM of each subset's count out of the specimen's B-lineage cells, "
+                     "logit(p) ~ patient + group",
+}
 TOOLS = ("snakemake", "scanpy", "anndata", "harmonypy", "leidenalg", "scirpy", "flowkit", "statsmodels", "pydeseq2",
          "scikit-learn", "matplotlib")
 
@@ -41,12 +48,13 @@ def methods_paragraph(cfg: dict, versions: dict[str, str] | None = None, *, moda
             f"Leiden clustering at resolution {leiden.get('resolution')}.")
     comp = (cfg.get("compare") or {}).get("composition") or {}
     if comp and (modalities is None or modalities & {"scrna", "flow"}):
+        model = COMPOSITION_MODELS.get(comp.get("method"), "a paired test of each subset's share of B-lineage cells")
+        family = "modality and comparison" if comp.get("bh_scope") == "comparison" else "modality"
         parts.append(
-            f"Subset composition was compared within patients with a quasi-binomial GLM of each subset's count "
-            f"out of the specimen's B-lineage cells, logit(p) ~ patient + group (statsmodels{ver('statsmodels')}; "
-            f"pseudocount {comp.get('pseudocount')}, at least {comp.get('min_pairs')} paired patients, "
-            f"{100 * float(comp.get('ci', 0.95)):.0f}% confidence intervals); p-values were adjusted by "
-            f"Benjamini–Hochberg and called at q < {comp.get('fdr')}.")
+            f"Subset composition was compared within patients (patient as the pairing unit) with {model} "
+            f"(statsmodels{ver('statsmodels')}; pseudocount {comp.get('pseudocount')}, at least "
+            f"{comp.get('min_pairs')} paired patients, {100 * float(comp.get('ci', 0.95)):.0f}% confidence intervals); "
+            f"p-values were adjusted by Benjamini–Hochberg within each {family} and called at q < {comp.get('fdr')}.")
     pb = (cfg.get("compare") or {}).get("pseudobulk") or {}
     if pb and has("scrna"):
         parts.append(f"Pseudobulk differential expression (pydeseq2{ver('pydeseq2')}, ~ patient + timepoint) used "
