@@ -98,3 +98,19 @@ def test_methods_paragraph_names_tool_versions():
 
     text = methods_paragraph(CFG, {"scanpy": "9.9.9", "snakemake": "1.2.3"}, modalities={"scrna"})
     assert "scanpy 9.9.9" in text and "Snakemake 1.2.3" in text and "Flow cytometry" not in text
+
+
+def test_warnings_table_gathers_notes_and_flow_flags(tmp_path):
+    """results/warnings.tsv: every notes table's rows and every flow QC flag other than ok, once each."""
+    from belimap.report.warnings import WARNING_COLUMNS, collect_warnings
+
+    (tmp_path / "scrna").mkdir()
+    (tmp_path / "flow").mkdir()
+    (tmp_path / "scrna/notes.tsv").write_text("step\tnote\nscrna\tfew cells in S1\nscrna\tfew cells in S1\n"
+                                              "scrna\tJCHAIN absent\n")
+    (tmp_path / "flow/qc_summary.tsv").write_text("sample_id\tflags\nF1\tok\nF2\tno_spillover;too_few_events\n")
+    got = collect_warnings([tmp_path / "scrna/notes.tsv", tmp_path / "flow/qc_summary.tsv"])
+    assert list(got.columns) == WARNING_COLUMNS
+    assert got["warning"].tolist() == ["few cells in S1", "JCHAIN absent", "flow QC flag: no_spillover",
+                                       "flow QC flag: too_few_events"]
+    assert got["source"].tolist() == ["scrna", "scrna", "flow", "flow"] and got["sample_id"].tolist()[2:] == ["F2"] * 2

@@ -74,6 +74,9 @@ def test_workflow_outputs(demo_run):
     for fig in ("umap", "markers", "composition_bars", "patient_lines", "confusion"):
         assert (wd / f"results/scrna/figures/{fig}.pdf").read_bytes()[:4] == b"%PDF"
         assert (wd / f"results/scrna/figures/{fig}.png").read_bytes()[:4] == b"\x89PNG"
+    warn = pd.read_csv(wd / "results/warnings.tsv", sep="\t", dtype=str, keep_default_na=False)
+    notes = pd.read_csv(wd / "results/scrna/notes.tsv", sep="\t", dtype=str, keep_default_na=False)
+    assert list(warn.columns) == ["source", "sample_id", "warning"] and set(notes["note"]) <= set(warn["warning"])
     html = (wd / "results/summary.html").read_text()
     assert "composition.tsv" in html and "umap.png" in html
     assert "consort.png" in html and "response.tsv" in html and "model.png" in html

@@ -2,9 +2,27 @@
 # `snakemake --report results/report.html` builds the archival report with captions.
 
 
+rule report_warnings:
+    input:
+        [p for p in final_outputs() if p.endswith("notes.tsv") or p == "results/flow/qc_summary.tsv"]
+        + (["results/compare/scores_notes.tsv"] if samples_of("scrna") else []),
+    output:
+        "results/warnings.tsv",
+    log:
+        "logs/report/warnings.log",
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        env("report")
+    script:
+        "../scripts/report_warnings.py"
+
+
 rule report_summary:
     input:
         final_outputs(),
+        "results/warnings.tsv",
     output:
         "results/summary.html",
     log:

@@ -32,13 +32,19 @@ def _by_folder(paths: list[Path], root: Path) -> dict[str, list[Path]]:
 
 
 def _warnings(root: Path, paths: list[Path]) -> list[str]:
-    """Rows of ``results/warnings.tsv`` (when a run wrote one) and of every ``notes.tsv``."""
+    """Rows of ``results/warnings.tsv`` when the run wrote one (it gathers every notes table), else of
+    every ``notes.tsv``."""
     rows = []
-    for p in [root / "warnings.tsv", *(q for q in paths if q.name.endswith("notes.tsv"))]:
+    collected = root / "warnings.tsv"
+    sources = [collected] if collected.exists() else [q for q in paths if q.name.endswith("notes.tsv")]
+    for p in sources:
         df = read_table(p) if p.exists() else None
         if df is None or df.empty:
             continue
         col = next((c for c in ("warning", "message", "note") if c in df.columns), df.columns[-1])
+        if "source" in df.columns:
+            rows += [f"{src}: {v}" for src, v in zip(df["source"].astype(str), df[col].astype(str), strict=True)]
+            continue
         where = p.parent.name if p.parent != root else "run"
         rows += [f"{where}: {v}" for v in df[col].dropna().astype(str)]
     return rows
