@@ -23,7 +23,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats as st
 
-from belimap.compare.stats import CompositionParams, bh_families, check_composition, patient_design
+from belimap.compare.stats import (CompositionParams, bh_families, check_composition, paired_specimens,
+                                   patient_design)
 from belimap.errors import BelimapError
 from belimap.vocab import Vocabulary
 
@@ -92,9 +93,7 @@ def nb_contrasts(data: pd.DataFrame, *, levels: list[str], pairs: list[tuple[str
     names = list(X.columns) if X is not None else []
     out = []
     for ref, test in pairs:
-        both = set(data.loc[data["group"] == ref, "patient_id"]) & set(data.loc[data["group"] == test, "patient_id"])
-        sub = data[data["patient_id"].isin(both) & data["group"].isin([ref, test])]
-        r, t = sub[sub["group"] == ref], sub[sub["group"] == test]
+        both, sub, r, t = paired_specimens(data, ref, test)
         base = {"reference": ref, "test": test, "n_patients": len(both), "n_specimens": len(sub),
                 # Pooled events over pooled volume: the rate the GLM's log link weighs specimens by.
                 "per_ul_reference": float(r["k"].sum() / r["volume"].sum()) if len(r) else np.nan,

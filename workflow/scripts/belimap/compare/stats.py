@@ -162,6 +162,15 @@ def _fit(data: pd.DataFrame, levels: list[str], params: CompositionParams) -> tu
     return res, list(X.columns), note
 
 
+def paired_specimens(data: pd.DataFrame, ref: str, test: str
+                     ) -> tuple[set, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Patients measured in both groups, their specimens of the two groups, and those split by group:
+    a contrast is estimated on exactly these rows."""
+    both = set(data.loc[data["group"] == ref, "patient_id"]) & set(data.loc[data["group"] == test, "patient_id"])
+    sub = data[data["patient_id"].isin(both) & data["group"].isin([ref, test])]
+    return both, sub, sub[sub["group"] == ref], sub[sub["group"] == test]
+
+
 def group_fraction(g: pd.DataFrame, params: CompositionParams) -> float:
     """The subset's share in one group's specimens, weighted as the method weights them.
 
@@ -194,9 +203,7 @@ def paired_contrasts(
     res, names, fit_note = fit
     out = []
     for ref, test in pairs:
-        both = set(data.loc[data["group"] == ref, "patient_id"]) & set(data.loc[data["group"] == test, "patient_id"])
-        sub = data[data["patient_id"].isin(both) & data["group"].isin([ref, test])]
-        r, t = sub[sub["group"] == ref], sub[sub["group"] == test]
+        both, sub, r, t = paired_specimens(data, ref, test)
         base = {"reference": ref, "test": test, "n_patients": len(both), "n_specimens": len(sub),
                 "cells_reference": int(r["k"].sum()), "cells_test": int(t["k"].sum()),
                 "fraction_reference": group_fraction(r, params), "fraction_test": group_fraction(t, params)}
