@@ -92,15 +92,24 @@ def _sparse_group(g, where: str, n_obs: int, n_var: int, axis_obs: int,  # noqa:
     return out + value_problems(g["data"][: min(n_data, max_values)], where, n_data)
 
 
+def _open_h5(p: Path, kind: str):  # noqa: ANN202 - (h5py.File | None, problems)
+    """Open an HDF5 file, or the one-line problem saying it cannot be opened as ``kind``."""
+    import h5py
+
+    try:
+        return h5py.File(p, "r"), []
+    except OSError as err:
+        return None, [problem(str(p), f"cannot be opened as HDF5 ({str(err).split('(')[0].strip()})",
+                              f"{kind} (is the file truncated or corrupt?)")]
+
+
 def check_10x_h5(p: Path, *, max_values: int) -> tuple[list[Problem], list[str] | None]:
     """Cell Ranger HDF5 (v3 ``matrix/``, or v2 ``<genome>/``): shape, barcodes, features, values."""
     import h5py
 
-    try:
-        f = h5py.File(p, "r")
-    except OSError as err:
-        return [problem(str(p), f"cannot be opened as HDF5 ({str(err).split('(')[0].strip()})",
-                        "a 10x filtered_feature_bc_matrix.h5 (is the file truncated or corrupt?)")], None
+    f, opened = _open_h5(p, "a 10x filtered_feature_bc_matrix.h5")
+    if f is None:
+        return opened, None
     with f:
         names = [k for k in f if isinstance(f[k], h5py.Group) and {"data", "barcodes", "shape"} <= set(f[k])]
         if not names:
@@ -215,11 +224,9 @@ def check_h5ad(p: Path, *, max_values: int) -> tuple[list[Problem], list[str] | 
     """An h5ad: the matrix belimap reads (``layers['counts']``, else ``X``), obs and var names."""
     import h5py
 
-    try:
-        f = h5py.File(p, "r")
-    except OSError as err:
-        return [problem(str(p), f"cannot be opened as HDF5 ({str(err).split('(')[0].strip()})",
-                        "an .h5ad file (is the file truncated or corrupt?)")], None
+    f, opened = _open_h5(p, "an .h5ad file")
+    if f is None:
+        return opened, None
     with f:
         try:
             barcodes, genes = _frame_index(f["obs"]), _frame_index(f["var"])
